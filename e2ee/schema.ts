@@ -1,0 +1,106 @@
+/**
+ * The wire format of encrypted blocks and keyrings, as JSON schemas with their
+ * TypeScript types derived from them. The API validates with these schemas and the
+ * crypto code checks blocks against them, so there is one definition of "a valid block".
+ *
+ * This module holds no cryptography: the API imports it and must never decrypt.
+ */
+import Type, { type Static } from 'typebox'
+
+/** Largest ciphertext we accept, as base64 characters (48 KiB of data). */
+export const MAX_CIPHERTEXT_BASE64 = 65_536
+
+// Standard base64 with padding, as btoa() makes it.
+const BASE64 = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'
+
+/** Base64 of exactly 12 bytes (16 characters, no padding). */
+export const Iv = Type.String({ pattern: '^[A-Za-z0-9+/]{16}$', description: 'AES-GCM iv, 12 bytes in base64' })
+/** Base64 of exactly 16 bytes. */
+export const Salt = Type.String({ pattern: '^[A-Za-z0-9+/]{21}[AQgw]==$', description: 'PBKDF2 salt, 16 bytes in base64' })
+/** Base64 of at least 16 bytes (the GCM tag alone) and at most the size bound. */
+export const Ciphertext = Type.String({
+  pattern: BASE64,
+  minLength: 24,
+  maxLength: MAX_CIPHERTEXT_BASE64,
+  description: 'AES-GCM ciphertext with its 16-byte tag appended, base64',
+})
+/** A keyring id: 16 random bytes in base64url without padding. */
+export const Kid = Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'keyring id, 16 bytes base64url' })
+/** Save counter of a v2 block: starts at 1, rises by one on each save. */
+export const Counter = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+
+export const AlgoName = Type.Literal('AES-256-GCM')
+
+/** Version 1, the seed's format: PBKDF2 100 000 over a per-block salt, no AAD. */
+export const BlockV1 = Type.Object(
+  {
+    ciphertext: Ciphertext,
+    iv: Iv,
+    salt: Salt,
+    algo: AlgoName,
+    version: Type.Literal(1),
+  },
+  { additionalProperties: false, $id: 'BlockV1' },
+)
+
+/** Version 2: under the tenant's data key, with AAD binding its context. */
+export const BlockV2 = Type.Object(
+  {
+    ciphertext: Ciphertext,
+    iv: Iv,
+    algo: AlgoName,
+    version: Type.Literal(2),
+    kid: Kid,
+    counter: Counter,
+  },
+  { additionalProperties: false, $id: 'BlockV2' },
+)
+
+export const Block = Type.Union([BlockV1, BlockV2])
+
+/** The KDF that turns the passphrase into the key-encryption key. */
+export const KeyringKdf = Type.Object(
+  {
+    name: Type.Literal('PBKDF2'),
+    hash: Type.Literal('SHA-256'),
+    iterations: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+    salt: Salt,
+  },
+  { additionalProperties: false },
+)
+
+/** A tenant keyring as the API stores it: the data key wrapped under the KEK. */
+export const WrappedKeyring = Type.Object(
+  {
+    kid: Kid,
+    kdf: KeyringKdf,
+    wrapped_key: Type.Object(
+      { ciphertext: Ciphertext, iv: Iv },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'WrappedKeyring' },
+)
+
+/** Block kinds: what a block holds, bound into a v2 block's AAD. */
+export const BlockKind = Type.Union([
+  Type.Literal('credentials'),
+  Type.Literal('connection_full'),
+  Type.Literal('pool_api_key'),
+])
+
+export type BlockV1 = Static<typeof BlockV1>
+export type BlockV2 = Static<typeof BlockV2>
+export type Block = Static<typeof Block>
+export type WrappedKeyring = Static<typeof WrappedKeyring>
+export type BlockKind = Static<typeof BlockKind>
+
+/**
+ * Field names that must never reach the server in plaintext on a secret route.
+ * A body carrying one of these is refused with a message telling the user to
+ * encrypt on their device.
+ */
+export const PLAINTEXT_SECRET_FIELDS = [
+  'password', 'username', 'user', 'pool_password', 'pool_user', 'pool_url',
+  'ip_address', 'ip', 'host', 'port', 'passphrase', 'secret', 'api_key',
+] as const

@@ -1,0 +1,26 @@
+/**
+ * Every migration, in order. Listed by import rather than read from the folder so
+ * the same source runs under tsx, vitest and a bundle without a TypeScript loader.
+ */
+import type { Knex } from 'knex'
+import * as core from './20261123_0001_core.ts'
+import * as keyringsAudit from './20261123_0002_keyrings_audit.ts'
+
+type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+
+const migrations: Record<string, Migration> = {
+  '20261123_0001_core': core,
+  '20261123_0002_keyrings_audit': keyringsAudit,
+}
+
+/** A knex migration source over the list above. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+}
+
+/** Applies every pending migration. */
+export async function migrateLatest(knex: Knex): Promise<void> {
+  await knex.migrate.latest({ migrationSource })
+}

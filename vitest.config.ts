@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+// `npm test`: everything that needs only Node and the npm packages. Browser and
+// Python interop suites live in vitest.e2e.config.ts (`npm run test:e2e`).
+export default defineConfig({
+  test: {
+    include: ['api/**/*.test.ts', 'e2ee/**/*.test.ts', 'tests/**/*.test.ts'],
+    exclude: ['node_modules/**', 'tests/e2e/**', 'pwa/**', 'edge-deno/**'],
+    globalSetup: ['tests/support/global_setup.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+})
