@@ -40,7 +40,7 @@ export const BlockV1 = Type.Object(
     algo: AlgoName,
     version: Type.Literal(1),
   },
-  { additionalProperties: false, $id: 'BlockV1' },
+  { additionalProperties: false },
 )
 
 /** Version 2: under the tenant's data key, with AAD binding its context. */
@@ -53,7 +53,7 @@ export const BlockV2 = Type.Object(
     kid: Kid,
     counter: Counter,
   },
-  { additionalProperties: false, $id: 'BlockV2' },
+  { additionalProperties: false },
 )
 
 export const Block = Type.Union([BlockV1, BlockV2])
@@ -79,7 +79,7 @@ export const WrappedKeyring = Type.Object(
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false, $id: 'WrappedKeyring' },
+  { additionalProperties: false },
 )
 
 /** Block kinds: what a block holds, bound into a v2 block's AAD. */
