@@ -1,0 +1,89 @@
+/**
+ * The API as a Fastify app, built without listening (tests inject requests;
+ * server.ts listens). The API stores and returns ciphertext blocks as they came
+ * and never decrypts: nothing here imports decryption code.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { STATUS_CODES } from 'node:http'
+import type { AppConfig } from './config.ts'
+import { schemaErrorFormatter, validatorCompiler } from './lib/validation.ts'
+import db from './plugins/external/db.ts'
+import jwt from './plugins/external/jwt.ts'
+import security from './plugins/external/security.ts'
+import auth from './plugins/app/auth.ts'
+import routes from './routes/index.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+  }
+}
+
+export type App = FastifyInstance
+
+/** Log paths that could carry a secret or a block: never written to the log. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-device-token"]',
+  '*.password',
+  '*.passphrase',
+  '*.token',
+  '*.ciphertext',
+  '*.iv',
+  '*.salt',
+  '*.wrapped_key',
+  '*.encrypted_credentials',
+  '*.encrypted_connection_full',
+  'body',
+]
+
+// Connection faults reach the client as 503 (retry later), not as a generic 500.
+function isDatabaseUnavailable(err: { code?: string; name?: string }): boolean {
+  return err.name === 'KnexTimeoutError' || ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(err.code ?? '')
+}
+
+/**
+ * Builds the app with every plugin and route registered.
+ * @param config validated configuration, with the JWT secret resolved
+ * @param logger Fastify logger options (defaults to the configured level with redaction)
+ */
+export async function buildApp(config: AppConfig, logger?: FastifyServerOptions['logger']): Promise<App> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimit,
+    schemaErrorFormatter,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message, code: 'HI_VALIDATION' })
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.error({ err: { name: err.name, code: err.code, message: err.message } }, 'database unavailable')
+      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; nothing was changed. Try again shortly' })
+    }
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed')
+      return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: 'Something went wrong on our side; nothing was changed' })
+    }
+    return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: err.message, ...(err.code ? { code: err.code } : {}) })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }),
+  )
+
+  await app.register(fp(async (a) => { a.decorate('config', config) }, { name: 'config' }))
+  await app.register(security)
+  await app.register(db)
+  await app.register(jwt)
+  await app.register(auth)
+  await app.register(routes)
+  return app
+}

@@ -1,0 +1,64 @@
+/**
+ * Server configuration, validated once from the environment. Plugins read
+ * `app.config`; nothing below this module reads process.env.
+ */
+import Type, { type Static } from 'typebox'
+import Value from 'typebox/value'
+
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  host: Type.String({ default: '127.0.0.1' }),
+  /** Any PostgreSQL; when absent the server starts the embedded one in dataDir. */
+  databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  dataDir: Type.String({ default: '.data' }),
+  /** HMAC secret for session tokens; generated once into dataDir when absent. */
+  jwtSecret: Type.Optional(Type.String({ minLength: 32 })),
+  tokenTtl: Type.String({ default: '12h' }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  bodyLimit: Type.Integer({ minimum: 1024, default: 262_144 }),
+  /** Login attempts per minute per client address and per account. */
+  loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /** Milliseconds given to in-flight requests on shutdown. */
+  shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
+})
+
+export type AppConfig = Static<typeof ConfigSchema> & { jwtSecret: string }
+export type ServerConfig = Static<typeof ConfigSchema>
+
+const ENV: Record<keyof ServerConfig, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'DATA_DIR',
+  jwtSecret: 'JWT_SECRET',
+  tokenTtl: 'TOKEN_TTL',
+  logLevel: 'LOG_LEVEL',
+  bodyLimit: 'BODY_LIMIT',
+  loginRateLimit: 'LOGIN_RATE_LIMIT',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+}
+
+/**
+ * Reads and validates the configuration from environment variables.
+ * @throws Error naming every invalid variable
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw: Record<string, unknown> = {}
+  for (const [key, name] of Object.entries(ENV)) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    raw[key] = /^\d+$/.test(value) && key !== 'jwtSecret' ? Number(value) : value
+  }
+  const config = Value.Default(ConfigSchema, raw)
+  if (!Value.Check(ConfigSchema, config)) {
+    const problems = [...Value.Errors(ConfigSchema, config)].map((e) => {
+      const key = (e.instancePath || '').replace(/^\//, '') as keyof ServerConfig
+      return `${ENV[key] ?? key}: ${e.message}`
+    })
+    throw new Error(`Cannot start: invalid configuration (${[...new Set(problems)].join('; ')})`)
+  }
+  return config as ServerConfig
+}

@@ -1,0 +1,52 @@
+/**
+ * The access rules of DESIGN.md, in one place:
+ * RULE-1 tenant isolation, RULE-2 site isolation, RULE-3 sensitive actions need
+ * owner/admin, RULE-4 creating miners needs operator or above.
+ * A resource the caller may not see answers 404, never 403, so ids leak nothing.
+ */
+import type { Knex } from 'knex'
+import { Forbidden, NotFound } from '../errors.ts'
+import { Miner } from '../models/miner.ts'
+import { Site } from '../models/site.ts'
+import type { Role } from '../schemas/common.ts'
+import type { Actor } from '../plugins/app/auth.ts'
+
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3, owner: 4 }
+
+/** True when `role` is `min` or above in owner > admin > operator > viewer. */
+export function atLeast(role: Role, min: Role): boolean {
+  return RANK[role] >= RANK[min]
+}
+
+/**
+ * Throws 403 unless the actor's role is at least `min`.
+ * @param action what the caller tried, for the message ("disable full E2EE")
+ */
+export function requireRole(actor: Actor, min: Role, action: string): void {
+  if (!atLeast(actor.role, min)) {
+    throw new Forbidden(action, `needs the ${min} role or above; you are ${actor.role}`)
+  }
+}
+
+/** RULE-2: a member limited to some sites sees only those. */
+export function canSeeSite(actor: Actor, siteId: string): boolean {
+  return actor.allowedSiteIds === null || actor.allowedSiteIds.includes(siteId)
+}
+
+/** A site of the actor's tenant that the actor may see, or 404. */
+export async function findVisibleSite(db: Knex, actor: Actor, siteId: string): Promise<Site> {
+  const site = await Site.query(db).findOne({ id: siteId, tenant_id: actor.tenantId })
+  if (!site || !canSeeSite(actor, site.id)) throw new NotFound('Site')
+  return site
+}
+
+/**
+ * A miner of the actor's tenant on a site the actor may see, or 404.
+ * @param forUpdate lock the row until the transaction ends (for read-modify-write)
+ */
+export async function findVisibleMiner(db: Knex, actor: Actor, minerId: string, forUpdate = false): Promise<Miner> {
+  const query = Miner.query(db).findOne({ id: minerId, tenant_id: actor.tenantId })
+  const miner = await (forUpdate ? query.forUpdate() : query)
+  if (!miner || !canSeeSite(actor, miner.site_id)) throw new NotFound('Miner')
+  return miner
+}

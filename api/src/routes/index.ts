@@ -1,0 +1,21 @@
+/** Every route, by resource. */
+import type { FastifyPluginAsync } from 'fastify'
+import audit from './audit.ts'
+import auth from './auth.ts'
+import health from './health.ts'
+import keyring from './keyring.ts'
+import minerSecrets from './miner_secrets.ts'
+import miners from './miners.ts'
+import sites from './sites.ts'
+
+const routes: FastifyPluginAsync = async (app) => {
+  await app.register(health)
+  await app.register(auth, { prefix: '/api/auth' })
+  await app.register(sites, { prefix: '/api/sites' })
+  await app.register(miners, { prefix: '/api/miners' })
+  await app.register(minerSecrets, { prefix: '/api/miners' })
+  await app.register(keyring, { prefix: '/api/keyring' })
+  await app.register(audit, { prefix: '/api/audit' })
+}
+
+export default routes
