@@ -45,6 +45,11 @@ function isDatabaseUnavailable(err: { code?: string; name?: string }): boolean {
   return err.name === 'KnexTimeoutError' || ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(err.code ?? '')
 }
 
+// Values that slip past the schemas but that PostgreSQL refuses are the caller's fault.
+function isBadData(err: { code?: string }): boolean {
+  return ['22P02', '22021', '22001', '22003', '22007', '22008'].includes(err.code ?? '')
+}
+
 /**
  * Builds the app with every plugin and route registered.
  * @param config validated configuration, with the JWT secret resolved
@@ -67,6 +72,9 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
     if (isDatabaseUnavailable(err)) {
       request.log.error({ err: { name: err.name, code: err.code, message: err.message } }, 'database unavailable')
       return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; nothing was changed. Try again shortly' })
+    }
+    if (isBadData(err)) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'The request holds a value the database cannot store (invalid characters or out of range); nothing was changed' })
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
     if (status >= 500) {

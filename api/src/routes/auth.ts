@@ -22,8 +22,8 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     const result = await app.knex.transaction(async (trx) => {
       const existing = await User.query(trx).whereRaw('lower(email) = lower(?)', [email]).first()
       if (existing) throw new Conflict('register', 'an account with this email already exists; sign in instead')
-      const user = await User.query(trx).insert({ email, password_hash: passwordHash })
-      const tenant = await Tenant.query(trx).insert({ name: tenantName })
+      const user = await User.query(trx).insert({ email, password_hash: passwordHash }).returning('*')
+      const tenant = await Tenant.query(trx).insert({ name: tenantName }).returning('*')
       await Membership.query(trx).insert({ user_id: user.id, tenant_id: tenant.id, role: 'owner', allowed_site_ids: null })
       await appendAudit(trx, { tenantId: tenant.id, actorType: 'user', actorId: user.id, action: 'tenant.create', targetType: 'tenant', targetId: tenant.id })
       return { user, tenant }

@@ -28,7 +28,7 @@ const sites: FastifyPluginAsyncTypebox = async (app) => {
     const actor = request.actor
     requireRole(actor, 'admin', 'create a site')
     const site = await app.knex.transaction(async (trx) => {
-      const created = await Site.query(trx).insert({ tenant_id: actor.tenantId, name: request.body.name, location: request.body.location ?? null })
+      const created = await Site.query(trx).insert({ tenant_id: actor.tenantId, name: request.body.name, location: request.body.location ?? null }).returning('*')
       await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'site.create', targetType: 'site', targetId: created.id })
       return created
     }).catch((err: { code?: string }) => {
@@ -54,12 +54,11 @@ const sites: FastifyPluginAsyncTypebox = async (app) => {
     const miner = await app.knex.transaction(async (trx) => {
       const created = await Miner.query(trx).insert({
         tenant_id: actor.tenantId, site_id: site.id, name, ip_address, port: port ?? 4028, model: model ?? null,
-      })
+      }).returning('*')
       await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'miner.create', targetType: 'miner', targetId: created.id, details: { site_id: site.id } })
       return created
     })
-    // insert() returns only what was sent; read back the defaults (revision, timestamps).
-    return reply.code(201).send(minerView(await Miner.query(app.knex).findById(miner.id).throwIfNotFound()))
+    return reply.code(201).send(minerView(miner))
   })
 }
 

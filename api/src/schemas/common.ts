@@ -32,4 +32,4 @@ export type IdParams = Static<typeof IdParams>
 export type SiteParams = Static<typeof SiteParams>
 
 /** A name a person types: trimmed, no control characters. */
-export const DisplayName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' })
+export const DisplayName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' })

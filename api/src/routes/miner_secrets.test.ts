@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { fakeBlockV1, fakeBlockV2, fakeKeyring, startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+
+let api: TestApi
+let owner: Session
+let siteId: string
+let minerId: string
+let kid: string
+
+const req = (s: Session, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+  api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
+const row = (id: string) => api.app.knex('hosting_miners').where({ id }).first()
+
+beforeAll(async () => {
+  api = await startTestApi()
+  owner = await api.register()
+  siteId = (await req(owner, 'POST', '/api/sites', { name: 'Main' })).json().id
+  const keyring = fakeKeyring()
+  kid = keyring.kid
+  expect((await req(owner, 'PUT', '/api/keyring', { keyring })).statusCode).toBe(200)
+})
+afterAll(() => api.close())
+beforeEach(async () => {
+  minerId = (await req(owner, 'POST', `/api/sites/${siteId}/miners`, { name: `m-${Date.now()}-${Math.random()}`, ip_address: '10.1.2.3', port: 4028 })).json().id
+})
+
+describe('GET/POST /api/miners/:id/credentials (Plan A)', () => {
+  test('a new miner has no credentials block yet', async () => {
+    const res = await req(owner, 'GET', `/api/miners/${minerId}/credentials`)
+    expect(res.json()).toEqual({ success: true, miner_id: minerId, encrypted_credentials: null })
+  })
+
+  test('a v1 block round-trips byte for byte and bumps the revision', async () => {
+    const block = fakeBlockV1()
+    const saved = await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: block })
+    expect(saved.statusCode).toBe(200)
+    expect(saved.json()).toMatchObject({ success: true, miner_id: minerId, encrypted_credentials: block })
+    expect((await req(owner, 'GET', `/api/miners/${minerId}/credentials`)).json().encrypted_credentials).toEqual(block)
+    const meta = (await req(owner, 'GET', `/api/miners/${minerId}`)).json()
+    expect(meta).toMatchObject({ has_credentials: true, revision: 2, ip_address: '10.1.2.3' })
+  })
+
+  test('a v2 block needs a counter above the stored one', async () => {
+    expect((await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV2(kid, 5) })).statusCode).toBe(200)
+    for (const counter of [5, 4, 1]) {
+      const res = await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV2(kid, counter) })
+      expect(res.statusCode).toBe(409)
+      expect(res.json().message).toMatch(/not above the stored counter 5/)
+    }
+    expect((await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV2(kid, 6) })).statusCode).toBe(200)
+    expect((await row(minerId)).encrypted_credentials.counter).toBe(6)
+  })
+
+  test('a v2 block under another keyring is refused', async () => {
+    const res = await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV2(fakeKeyring().kid, 1) })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().message).toMatch(/current keyring/)
+  })
+
+  test('a v1 block cannot replace a v2 block', async () => {
+    await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV2(kid, 1) })
+    const res = await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: fakeBlockV1() })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().message).toMatch(/downgrade refused/)
+  })
+
+  test('each save appends an audit event that names the block format but not its content', async () => {
+    const block = fakeBlockV2(kid, 1)
+    await req(owner, 'POST', `/api/miners/${minerId}/credentials`, { encrypted_credentials: block })
+    const event = await api.app.knex('audit_events').where({ target_id: minerId, action: 'miner.credentials.set' }).first()
+    expect(event.details).toEqual({ version: 2, kid, counter: 1 })
+    expect(JSON.stringify(event)).not.toContain(block.ciphertext)
+  })
+})
+
+describe('GET/POST /api/miners/:id/connection_full (Plan B)', () => {
+  test('enabling stores the block and leaves no plaintext address in the row', async () => {
+    const block = fakeBlockV2(kid, 1)
+    const res = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: block })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ success: true, use_full_e2ee: true, encrypted_connection_full: block })
+    const stored = await row(minerId)
+    expect(stored).toMatchObject({ use_full_e2ee: true, ip_address: null, port: null })
+    expect((await req(owner, 'GET', `/api/miners/${minerId}`)).json()).toMatchObject({ ip_address: null, port: null, use_full_e2ee: true })
+    expect((await req(owner, 'GET', `/api/miners/${minerId}/connection_full`)).json()).toEqual({
+      success: true, miner_id: minerId, use_full_e2ee: true, encrypted_connection_full: block,
+    })
+  })
+
+  test('disabling returns to Plan A with the address the owner sends back', async () => {
+    await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV1() })
+    const res = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: false, encrypted_connection_full: null, ip_address: '10.9.8.7', port: 4029 })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ use_full_e2ee: false, encrypted_connection_full: null })
+    expect(await row(minerId)).toMatchObject({ use_full_e2ee: false, ip_address: '10.9.8.7', port: 4029, encrypted_connection_full: null })
+  })
+
+  test('disabling without an address is refused, since the server kept none', async () => {
+    await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV1() })
+    const res = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: false, encrypted_connection_full: null })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toMatch(/ip_address/)
+    expect((await row(minerId)).use_full_e2ee).toBe(true)
+  })
+
+  test('re-saving the connection needs a higher counter too', async () => {
+    await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV2(kid, 3) })
+    const stale = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV2(kid, 2) })
+    expect(stale.statusCode).toBe(409)
+    const audit = await api.app.knex('audit_events').where({ target_id: minerId }).orderBy('id').pluck('action')
+    expect(audit).toEqual(['miner.create', 'miner.full_e2ee.enable'])
+  })
+})
