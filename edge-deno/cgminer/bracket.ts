@@ -1,0 +1,49 @@
+/**
+ * Avalon's bracket-packed strings: `estats` puts a whole miner into one string,
+ * `"MM ID0": "Ver[15-194-...] Temp[31] MGHS[59459.52 61407.83 63139.66] ..."`, and
+ * newer firmware wraps it as `'STATS':{...}` or `'HB0':{...}`. Pure.
+ */
+
+/**
+ * Splits a bracket-packed string into its fields (values as written).
+ * @example parseBracketFields('Temp[31] MGHS[1.5 2] Nonce Mask[25]') // {Temp: '31', MGHS: '1.5 2', 'Nonce Mask': '25'}
+ */
+export function parseBracketFields(text: string): Record<string, string> {
+  const body = text.trim().replace(/^'[^']*':\{/, '').replace(/\}$/, '')
+  const fields: Record<string, string> = {}
+  let at = 0
+  while (at < body.length) {
+    const open = body.indexOf('[', at)
+    if (open === -1) break
+    const close = body.indexOf(']', open)
+    if (close === -1) break
+    const key = body.slice(at, open).trim()
+    if (key) fields[key] = body.slice(open + 1, close).trim()
+    at = close + 1
+  }
+  return fields
+}
+
+/**
+ * The numbers of a field, e.g. `'59459.52 61407.83'` to `[59459.52, 61407.83]`;
+ * `'49%'` gives `[49]`; words are dropped.
+ */
+export function bracketNumbers(value: string | undefined): number[] {
+  if (!value) return []
+  return value.split(/\s+/).map((part) => parseFloat(part)).filter((n) => Number.isFinite(n))
+}
+
+/**
+ * Every bracket-packed field of an Avalon `stats`/`estats` row, merged: `MM ID0`,
+ * `MM ID1`, …, `MM ID0:Summary`, `HBinfo`. Later modules do not overwrite earlier ones.
+ */
+export function avalonFields(row: Record<string, unknown>): Record<string, string> {
+  const merged: Record<string, string> = {}
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value !== 'string' || !(key.startsWith('MM ID') || key === 'HBinfo')) continue
+    for (const [field, text] of Object.entries(parseBracketFields(value))) {
+      if (!(field in merged)) merged[field] = text
+    }
+  }
+  return merged
+}

@@ -1,0 +1,142 @@
+/**
+ * Repairs the JSON that miners' cgminer APIs really send. Pure text work, no I/O.
+ *
+ * Quirks handled (all outside strings unless said): Antminer's `}{` between `stats`
+ * items and `[,{`; Whatsminer v2's `,}` / `,]`, raw newlines and other control
+ * characters inside strings, and replies cut off mid-list; Avalon's bare `inf` / `nan`
+ * (become `null`); a trailing NUL and anything after it.
+ */
+
+/** The outcome of {@linkcode parseMinerJson}. */
+export interface ParsedJson {
+  value: unknown
+  /** True when the text was not valid JSON and had to be repaired. */
+  repaired: boolean
+  /** True when the text ended before its last container closed (a truncated reply). */
+  truncated: boolean
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const OPEN_OBJ = 0x7b
+const CLOSE_OBJ = 0x7d
+const OPEN_ARR = 0x5b
+const CLOSE_ARR = 0x5d
+
+function isWordStart(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+}
+
+function escapeControl(c: number): string {
+  if (c === 0x0a) return '\\n'
+  if (c === 0x0d) return '\\r'
+  if (c === 0x09) return '\\t'
+  return '\\u' + c.toString(16).padStart(4, '0')
+}
+
+/**
+ * Rewrites miner JSON text into valid JSON, closing a truncated reply at its last
+ * complete member. Returns the text and whether it was cut short.
+ * @example repairJson('{"STATS":[{"a":1}{"b":inf},]}').text // '{"STATS":[{"a":1},{"b":null}]}'
+ */
+export function repairJson(raw: string): { text: string; truncated: boolean } {
+  const nul = raw.indexOf('\0')
+  const s = (nul === -1 ? raw : raw.slice(0, nul)).trim()
+  let out = ''
+  let from = 0
+  let inString = false
+  let escaped = false
+  let pendingComma = false
+  let prev = 0 // last significant character outside strings
+  let stack = '' // open containers, innermost last
+  let safeAt = -1 // output length at the last point where closing the stack gives valid JSON
+  let safeStack = ''
+
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (inString) {
+      if (escaped) escaped = false
+      else if (c === BACKSLASH) escaped = true
+      else if (c === QUOTE) inString = false
+      else if (c < 0x20) {
+        out += s.slice(from, i) + escapeControl(c)
+        from = i + 1
+      }
+      continue
+    }
+    if (isSpace(c)) continue
+    if (c === COMMA) {
+      if (!pendingComma && prev !== OPEN_OBJ && prev !== OPEN_ARR) {
+        safeAt = out.length + (i - from)
+        safeStack = stack
+      }
+      out += s.slice(from, i)
+      from = i + 1
+      pendingComma = true
+      continue
+    }
+    if (pendingComma) {
+      // A comma is kept only between two values: `[,{` and `,}` drop it.
+      const afterOpen = prev === OPEN_OBJ || prev === OPEN_ARR
+      if (c !== CLOSE_OBJ && c !== CLOSE_ARR && !afterOpen) out += ','
+      pendingComma = false
+    } else if (c === OPEN_OBJ && prev === CLOSE_OBJ) {
+      out += s.slice(from, i) + ','
+      from = i
+    }
+    if (c === QUOTE) {
+      inString = true
+      prev = QUOTE
+    } else if (c === OPEN_OBJ || c === OPEN_ARR) {
+      stack += c === OPEN_OBJ ? '}' : ']'
+      prev = c
+    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      stack = stack.slice(0, -1)
+      prev = c
+      safeAt = out.length + (i + 1 - from)
+      safeStack = stack
+    } else if (isWordStart(c) || (c === 0x2d && isWordStart(s.charCodeAt(i + 1)))) {
+      let end = i + 1
+      while (end < s.length && isWordStart(s.charCodeAt(end))) end++
+      const word = s.slice(i, end)
+      if (word !== 'true' && word !== 'false' && word !== 'null') {
+        out += s.slice(from, i) + 'null'
+        from = end
+      }
+      i = end - 1
+      prev = 0x61
+    } else {
+      prev = c
+    }
+  }
+  out += s.slice(from)
+  if (!inString && stack === '') return { text: out, truncated: false }
+  if (safeAt < 0) return { text: out, truncated: true }
+  return { text: out.slice(0, safeAt) + [...safeStack].reverse().join(''), truncated: true }
+}
+
+/**
+ * Parses a miner's reply text, trying plain JSON first and the repairs second.
+ * @throws {SyntaxError} "Cannot parse miner reply: <reason>" when even the repaired text is not JSON
+ */
+export function parseMinerJson(raw: string): ParsedJson {
+  const nul = raw.indexOf('\0')
+  const text = nul === -1 ? raw : raw.slice(0, nul)
+  try {
+    return { value: JSON.parse(text), repaired: false, truncated: false }
+  } catch {
+    // fall through to the repairs
+  }
+  const fixed = repairJson(text)
+  try {
+    return { value: JSON.parse(fixed.text), repaired: true, truncated: fixed.truncated }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new SyntaxError(`Cannot parse miner reply: ${reason}`)
+  }
+}

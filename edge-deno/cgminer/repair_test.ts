@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { parseMinerJson, repairJson } from './repair.ts'
+import { fixtureText } from '../testdata/fixtures.ts'
+
+Deno.test("parseMinerJson() leaves valid JSON alone and reports no repair", () => {
+  const parsed = parseMinerJson(fixtureText('asic-rs__antminer_v2020_summary.json'))
+  assert.equal(parsed.repaired, false)
+  assert.equal((parsed.value as { id: number }).id, 1)
+})
+
+Deno.test('parseMinerJson() stops at the trailing NUL and ignores bytes after it', () => {
+  const parsed = parseMinerJson('{"id":1}\0{"id":2}\0')
+  assert.deepEqual(parsed.value, { id: 1 })
+})
+
+Deno.test("repairJson() repairs Antminer's '}{' between stats items", () => {
+  const clean = JSON.parse(fixtureText('asic-rs__antminer_v2020_stats.json'))
+  const dirty = JSON.stringify(clean).replaceAll('},{', '}{') + '\0'
+  assert.match(dirty, /\}\{/)
+  const parsed = parseMinerJson(dirty)
+  assert.equal(parsed.repaired, true)
+  assert.deepEqual(parsed.value, clean)
+})
+
+const cases: { name: string; wire: string; expected: unknown; truncated?: boolean }[] = [
+  { name: "Antminer's '[,{'", wire: '{"STATS":[,{"a":1},{"b":2}]}', expected: { STATS: [{ a: 1 }, { b: 2 }] } },
+  { name: "Whatsminer's ',}'", wire: '{"STATUS":[{"STATUS":"S","Code":11,}],"id":1}', expected: { STATUS: [{ STATUS: 'S', Code: 11 }], id: 1 } },
+  { name: "a ',]' before a closing bracket", wire: '{"POOLS":[{"URL":"x"},],"id":1}', expected: { POOLS: [{ URL: 'x' }], id: 1 } },
+  { name: 'raw newlines and tabs inside strings', wire: '{"PCB SN":"\nBHM5\tX","Msg":"a\r\nb"}', expected: { 'PCB SN': '\nBHM5\tX', Msg: 'a\r\nb' } },
+  { name: "Avalon's bare inf and nan", wire: '{"Device Hardware%":nan,"Utility":inf,"x":-inf,"ok":true,"n":null}', expected: { 'Device Hardware%': null, Utility: null, x: null, ok: true, n: null } },
+  { name: 'a list cut off mid-entry', wire: '{"STATUS":"S","Msg":{"error_code":[{"218":"2024-06-15 10:30:00"},{"110":"2024-06', expected: { STATUS: 'S', Msg: { error_code: [{ '218': '2024-06-15 10:30:00' }] } }, truncated: true },
+  { name: 'a reply cut off after a value', wire: '{"a":1,"b":[1,2', expected: { a: 1, b: [1] }, truncated: true },
+  { name: "brackets and '}{' inside strings untouched", wire: '{"MM ID0":"Ver[1] x}{y [,{ ,}","v":1,}', expected: { 'MM ID0': 'Ver[1] x}{y [,{ ,}', v: 1 } },
+  { name: 'escaped quotes inside strings', wire: '{"a":"say \\"hi\\" }{","b":2,}', expected: { a: 'say "hi" }{', b: 2 } },
+]
+
+for (const { name, wire, expected, truncated = false } of cases) {
+  Deno.test(`parseMinerJson() repairs ${name}`, () => {
+    const parsed = parseMinerJson(wire)
+    assert.deepEqual(parsed.value, expected)
+    assert.equal(parsed.repaired, true)
+    assert.equal(parsed.truncated, truncated)
+  })
+}
+
+const failures = [
+  { name: 'text that is not JSON', wire: '\x8fHTTP/1.0 400 <html>garbage' },
+  { name: 'a reply cut off before any complete member', wire: '{"STATUS":[{"STA' },
+  { name: 'an HTML page', wire: '<html><body>401</body></html>' },
+]
+
+for (const { name, wire } of failures) {
+  Deno.test(`parseMinerJson() rejects ${name}`, () => {
+    assert.throws(() => parseMinerJson(wire), { name: 'SyntaxError', message: /^Cannot parse miner reply: / })
+  })
+}
+
+Deno.test('repairJson() leaves clean fixture text parseable and equal', () => {
+  const text = fixtureText('pyasic__avalon1566_rpc_estats.json')
+  assert.deepEqual(JSON.parse(repairJson(text).text), JSON.parse(text))
+})

@@ -1,0 +1,245 @@
+/**
+ * A cgminer API simulator serving many miners on loopback addresses (127.0.0.0/8
+ * only), with the real framing: one request per connection read in one `read()`
+ * (a request split across writes is refused, as cgminer does), one reply ending in
+ * one NUL, then close. Miners vary by vendor shape and seed, and can carry faults.
+ *
+ * @example
+ * await using sim = await startSimulator({ miners: 3, baseAddress: '127.1.0.1', port: 0 })
+ * sim.addresses // ['127.1.0.1:40123', '127.1.0.2:40123', '127.1.0.3:40123']
+ */
+import { assertLoopback, loopbackRange } from './addresses.ts'
+import { DESCRIPTIONS, errorReply, RENDERERS, type Vendor, VENDORS } from './profiles.ts'
+import { variation } from './vary.ts'
+
+/** Misbehaviours a simulated miner can have. */
+export interface MinerFaults {
+  /** Wait this long before answering. */
+  delayMs?: number
+  /** Reset the connection (RST) instead of answering. */
+  reset?: boolean
+  /** Answer bytes that are not JSON. */
+  garbage?: boolean
+  /** Accept, read, and never answer. */
+  silent?: boolean
+  /** Keep the socket open after the NUL until the client closes it. */
+  keepOpen?: boolean
+  /** Refuse the `a+b` multi-command form with STATUS E code 14. */
+  rejectMulti?: boolean
+  /** Have no devices: `devs` answers STATUS E code 10 "No ASCs". */
+  noDevices?: boolean
+  /** Pad every reply to at least this many bytes (for reply size caps). */
+  hugeReplyBytes?: number
+  /** Send the reply in small pieces with pauses between them. */
+  trickle?: boolean
+}
+
+/** One simulated miner's set-up. */
+export interface MinerSpec {
+  vendor?: Vendor
+  faults?: MinerFaults
+}
+
+export interface SimulatorOptions {
+  /** How many miners, or one spec per miner. */
+  miners: number | MinerSpec[]
+  /** First address (default 127.1.0.1); the rest follow, skipping x.x.x.0 and .255. */
+  baseAddress?: string
+  /** Port every miner listens on (default 4028); 0 picks one free port shared by all. */
+  port?: number
+  /** Faults by miner index, merged over the specs. */
+  faults?: Record<number, MinerFaults>
+  /** Seed of the numbers (default 1). */
+  seed?: number
+  /** Apply the vendors' JSON quirks on the wire (default true). */
+  dirty?: boolean
+  /** How often the numbers change, in ms (default 5000). */
+  refreshMs?: number
+}
+
+export interface Simulator extends AsyncDisposable {
+  /** `host:port` of every miner, in index order. */
+  readonly addresses: string[]
+  readonly port: number
+  /** The vendor shape of every miner, in index order. */
+  readonly vendors: Vendor[]
+  /** Connections accepted so far. */
+  readonly connections: () => number
+  close(): Promise<void>
+}
+
+interface Miner {
+  index: number
+  vendor: Vendor
+  faults: MinerFaults
+  cache: Map<string, { epoch: number; bytes: Uint8Array }>
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * Starts the simulator. Every address is checked to be in 127.0.0.0/8 before binding.
+ * @throws {RangeError} "Cannot bind simulated miner to <address>: only 127.0.0.0/8 is allowed"
+ */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const specs = typeof options.miners === 'number' ? Array.from({ length: options.miners }, () => ({})) : options.miners
+  const hosts = loopbackRange(options.baseAddress ?? '127.1.0.1', specs.length)
+  hosts.forEach(assertLoopback)
+  const seed = options.seed ?? 1
+  const dirty = options.dirty ?? true
+  const refreshMs = options.refreshMs ?? 5000
+  const started = Date.now()
+  const stop = new AbortController()
+  const open = new Set<Deno.Conn>()
+  const listeners: Deno.TcpListener[] = []
+  const loops: Promise<void>[] = []
+  let accepted = 0
+
+  const miners: Miner[] = specs.map((spec: MinerSpec, index) => ({
+    index,
+    vendor: spec.vendor ?? VENDORS[index % VENDORS.length],
+    faults: { ...spec.faults, ...options.faults?.[index] },
+    cache: new Map(),
+  }))
+
+  function render(miner: Miner, command: string): Uint8Array {
+    const epoch = Math.floor((Date.now() - started) / refreshMs)
+    const cached = miner.cache.get(command)
+    if (cached && cached.epoch === epoch) return cached.bytes
+    const v = variation(seed, miner.index, epoch, (epoch * refreshMs) / 1000)
+    const description = DESCRIPTIONS[miner.vendor]
+    const one = (name: string): string => {
+      if (name === 'devs' && miner.faults.noDevices) return errorReply(10, 'No ASCs', description, v.now)
+      return RENDERERS[miner.vendor](name, v, dirty) ?? errorReply(14, 'Invalid command', description, v.now)
+    }
+    const names = command.split('+')
+    let text: string
+    if (names.length === 1) text = one(command)
+    else if (miner.faults.rejectMulti) text = errorReply(14, 'Invalid command', description, v.now)
+    else text = `{${names.map((name) => `"${name}":[${one(name)}]`).join(',')},"id":1}`
+    if (miner.faults.hugeReplyBytes) text = text.replace('{', `{"padding":"${'x'.repeat(miner.faults.hugeReplyBytes)}",`)
+    const bytes = encoder.encode(text + '\0')
+    miner.cache.set(command, { epoch, bytes })
+    return bytes
+  }
+
+  async function writeAll(conn: Deno.Conn, bytes: Uint8Array, trickle: boolean): Promise<void> {
+    const step = trickle ? 7 : bytes.length
+    for (let at = 0; at < bytes.length;) {
+      at += await conn.write(bytes.subarray(at, Math.min(at + step, bytes.length)))
+      if (trickle) await sleep(2, stop.signal)
+    }
+  }
+
+  async function drain(conn: Deno.Conn): Promise<void> {
+    const sink = new Uint8Array(1024)
+    while ((await conn.read(sink)) !== null);
+  }
+
+  async function serve(conn: Deno.Conn, miner: Miner): Promise<void> {
+    const { faults } = miner
+    if (faults.reset) {
+      // Closing with unread bytes in the receive queue makes the kernel send RST.
+      await conn.read(new Uint8Array(1))
+      return
+    }
+    const buffer = new Uint8Array(8192)
+    const n = await conn.read(buffer)
+    if (n === null) return
+    if (faults.silent) return await drain(conn)
+    if (faults.delayMs) await sleep(faults.delayMs, stop.signal)
+    if (faults.garbage) return await writeAll(conn, encoder.encode('\x8fHTTP/1.0 400 <html>garbage\0'), false)
+    let command: string | undefined
+    try {
+      const request = JSON.parse(decoder.decode(buffer.subarray(0, n)))
+      if (typeof request.command === 'string') command = request.command
+    } catch {
+      // cgminer answers a partial or non-JSON request with an error and closes.
+    }
+    const bytes = command === undefined
+      ? encoder.encode(errorReply(23, 'Invalid JSON', DESCRIPTIONS[miner.vendor], Math.floor(Date.now() / 1000)) + '\0')
+      : render(miner, command)
+    await writeAll(conn, bytes, faults.trickle ?? false)
+    if (faults.keepOpen) await drain(conn)
+  }
+
+  async function handle(conn: Deno.Conn, miner: Miner): Promise<void> {
+    open.add(conn)
+    try {
+      await serve(conn, miner)
+    } catch {
+      // The client went away (reset, timeout): nothing to answer.
+    } finally {
+      open.delete(conn)
+      try {
+        conn.close()
+      } catch {
+        // already closed by close()
+      }
+    }
+  }
+
+  async function acceptLoop(listener: Deno.TcpListener, miner: Miner): Promise<void> {
+    try {
+      for await (const conn of listener) {
+        accepted++
+        handle(conn, miner)
+      }
+    } catch {
+      // The listener was closed.
+    }
+  }
+
+  let port = options.port ?? 4028
+  try {
+    for (const [index, hostname] of hosts.entries()) {
+      const listener = Deno.listen({ hostname, port })
+      if (port === 0) port = listener.addr.port
+      listeners.push(listener)
+      loops.push(acceptLoop(listener, miners[index]))
+    }
+  } catch (error) {
+    for (const listener of listeners) listener.close()
+    await Promise.all(loops)
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new Error(`Cannot start simulator on ${hosts[listeners.length]}:${port}: ${reason}`, { cause: error })
+  }
+
+  async function close(): Promise<void> {
+    stop.abort()
+    for (const listener of listeners) listener.close()
+    for (const conn of open) {
+      try {
+        conn.close()
+      } catch {
+        // closed meanwhile
+      }
+    }
+    await Promise.all(loops)
+    // Let the handlers notice their closed sockets before the caller checks for leaks.
+    while (open.size > 0) await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+
+  return {
+    addresses: hosts.map((host) => `${host}:${port}`),
+    port,
+    vendors: miners.map((m) => m.vendor),
+    connections: () => accepted,
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
