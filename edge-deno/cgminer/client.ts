@@ -62,6 +62,7 @@ async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal)
     }
     const n = await conn.read(buffer.subarray(length))
     signal.throwIfAborted()
+    if (n === null && length === 0) throw new MinerError('closed', 'the miner closed the connection without replying')
     if (n === null) return buffer.subarray(0, length)
     const nul = buffer.subarray(length, length + n).indexOf(0)
     length += n

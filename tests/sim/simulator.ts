@@ -8,6 +8,7 @@
  * await using sim = await startSimulator({ miners: 3, baseAddress: '127.1.0.1', port: 0 })
  * sim.addresses // ['127.1.0.1:40123', '127.1.0.2:40123', '127.1.0.3:40123']
  */
+import net from 'node:net'
 import { assertLoopback, loopbackRange } from './addresses.ts'
 import { DESCRIPTIONS, errorReply, RENDERERS, type Vendor, VENDORS } from './profiles.ts'
 import { variation } from './vary.ts'
@@ -152,11 +153,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   async function serve(conn: Deno.Conn, miner: Miner): Promise<void> {
     const { faults } = miner
-    if (faults.reset) {
-      // Closing with unread bytes in the receive queue makes the kernel send RST.
-      await conn.read(new Uint8Array(1))
-      return
-    }
     const buffer = new Uint8Array(8192)
     const n = await conn.read(buffer)
     if (n === null) return
@@ -204,23 +200,52 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
   }
 
+  // Deno has no SO_LINGER, so a miner that resets connections is a node:net server.
+  const resetters: net.Server[] = []
+  async function listenResetting(hostname: string, at: number): Promise<number> {
+    const server = net.createServer((socket) => {
+      accepted++
+      socket.once('data', () => socket.resetAndDestroy())
+      socket.on('error', () => {})
+    })
+    resetters.push(server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(at, hostname, () => resolve())
+    })
+    return (server.address() as net.AddressInfo).port
+  }
+
   let port = options.port ?? 4028
   try {
     for (const [index, hostname] of hosts.entries()) {
+      if (miners[index].faults.reset) {
+        port = await listenResetting(hostname, port)
+        continue
+      }
       const listener = Deno.listen({ hostname, port })
       if (port === 0) port = listener.addr.port
       listeners.push(listener)
       loops.push(acceptLoop(listener, miners[index]))
     }
   } catch (error) {
+    await closeResetters()
     for (const listener of listeners) listener.close()
     await Promise.all(loops)
     const reason = error instanceof Error ? error.message : String(error)
-    throw new Error(`Cannot start simulator on ${hosts[listeners.length]}:${port}: ${reason}`, { cause: error })
+    throw new Error(`Cannot start simulator on ${hosts[listeners.length + resetters.length - 1] ?? hosts[0]}:${port}: ${reason}`, { cause: error })
   }
 
-  async function close(): Promise<void> {
+  async function closeResetters(): Promise<void> {
+    await Promise.all(resetters.map((server) => new Promise((resolve) => server.close(resolve))))
+  }
+
+  let closing: Promise<void> | undefined
+  const close = () => (closing ??= shutDown())
+
+  async function shutDown(): Promise<void> {
     stop.abort()
+    await closeResetters()
     for (const listener of listeners) listener.close()
     for (const conn of open) {
       try {
