@@ -1,0 +1,122 @@
+/**
+ * api.credentials.post / api.credentials.get: requests/s and p99 latency of the
+ * real secret routes (auth, access rules, validation, counter checks, audit chain)
+ * against a bare Fastify route doing one INSERT / SELECT on a pool of the same size,
+ * each loaded for 10 s by autocannon over loopback. Goal: ≥ 60% of the baseline.
+ */
+import autocannon from 'autocannon'
+import knexFactory from 'knex'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startEmbeddedPostgres } from '../../api/src/db/embedded_postgres.ts'
+import { migrateLatest } from '../../migrations/index.ts'
+import { databaseUrl } from '../support/database.ts'
+import { result, type BenchResult, type BenchSuite } from './report.ts'
+
+const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 10)
+const CONNECTIONS = 10
+const MINERS = 200
+const root = resolve(import.meta.dirname, '../..')
+
+async function startServer(mode: 'app' | 'baseline', url: string, jwtSecret: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', 'tests/bench/api_server.ts', mode], {
+    cwd: root, env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_JWT_SECRET: jwtSecret }, stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const port = await new Promise<number>((done, fail) => {
+    let out = ''
+    child.stdout!.on('data', (d) => {
+      out += d
+      const m = /READY (\d+)/.exec(out)
+      if (m) done(Number(m[1]))
+    })
+    child.once('exit', (code) => fail(new Error(`Cannot start the ${mode} server (exit ${code})`)))
+  })
+  return { port, child }
+}
+
+const stopServer = (child: ChildProcess) => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM') })
+
+function v1Block(): string {
+  const b = (n: number) => randomBytes(n).toString('base64')
+  return JSON.stringify({ encrypted_credentials: { ciphertext: b(96), iv: b(12), salt: b(16), algo: 'AES-256-GCM', version: 1 } })
+}
+
+async function load(port: number, method: 'GET' | 'POST', paths: string[], token: string): Promise<{ rps: number; p99: number; errors: number }> {
+  const bodies = Array.from({ length: 64 }, v1Block)
+  let i = 0
+  const run = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    requests: [{
+      method,
+      setupRequest: (req: Record<string, unknown>) => {
+        i++
+        return { ...req, path: paths[i % paths.length], ...(method === 'POST' ? { body: bodies[i % bodies.length] } : {}) }
+      },
+    }],
+  })
+  return { rps: run.requests.average, p99: run.latency.p99, errors: run.non2xx + run.errors }
+}
+
+async function seed(port: number): Promise<{ token: string; paths: string[] }> {
+  const base = `http://127.0.0.1:${port}`
+  const json = { 'content-type': 'application/json' }
+  const reg = await (await fetch(`${base}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'bench@example.com', password: 'bench account pw', tenantName: 'Bench' }) })).json()
+  const auth = { ...json, authorization: `Bearer ${reg.token}` }
+  const site = await (await fetch(`${base}/api/sites`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench site' }) })).json()
+  const paths: string[] = []
+  for (let n = 0; n < MINERS; n++) {
+    const miner = await (await fetch(`${base}/api/sites/${site.id}/miners`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `m${n}`, ip_address: `10.0.${n >> 8}.${n & 255}` }) })).json()
+    const path = `/api/miners/${miner.id}/credentials`
+    await fetch(`${base}${path}`, { method: 'POST', headers: auth, body: v1Block() })
+    paths.push(path)
+  }
+  return { token: reg.token, paths }
+}
+
+const suite: BenchSuite = {
+  name: 'api.credentials',
+  async run(): Promise<BenchResult[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'hashinsight-bench-'))
+    const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') })
+    const adminUrl = process.env.DATABASE_URL ?? pg!.url
+    const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
+    await admin.raw('DROP DATABASE IF EXISTS hashinsight_bench WITH (FORCE)')
+    await admin.raw('CREATE DATABASE hashinsight_bench')
+    await admin.destroy()
+    const url = databaseUrl(adminUrl, 'hashinsight_bench')
+    const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
+    await migrateLatest(db)
+    await db.raw('CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, miner_id uuid NOT NULL, block jsonb NOT NULL)')
+    await db.destroy()
+    const jwtSecret = randomBytes(32).toString('hex')
+    try {
+      const app = await startServer('app', url, jwtSecret)
+      const { token, paths } = await seed(app.port)
+      const appPost = await load(app.port, 'POST', paths, token)
+      const appGet = await load(app.port, 'GET', paths, token)
+      await stopServer(app.child)
+      const baseline = await startServer('baseline', url, jwtSecret)
+      const basePost = await load(baseline.port, 'POST', paths, token)
+      const baseGet = await load(baseline.port, 'GET', paths, token)
+      await stopServer(baseline.child)
+      const note = (r: { errors: number }) => `goal >= 0.6 of baseline; ${CONNECTIONS} connections, ${DURATION_S} s, ${r.errors} non-2xx`
+      return [
+        result('api.credentials.post', appPost.rps, 'req/s', basePost.rps, note(appPost)),
+        result('api.credentials.post.p99', appPost.p99, 'ms', basePost.p99, 'p99 latency; baseline is the bare INSERT route'),
+        result('api.credentials.get', appGet.rps, 'req/s', baseGet.rps, note(appGet)),
+        result('api.credentials.get.p99', appGet.p99, 'ms', baseGet.p99, 'p99 latency; baseline is the bare SELECT route'),
+      ]
+    } finally {
+      await pg?.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  },
+}
+
+export default [suite]
