@@ -10,6 +10,7 @@
 import { type MinerAddress, formatAddress } from './address.ts'
 import { type CommandReply, decodeReply, encodeRequest, splitMultiReply } from './protocol.ts'
 import { isErrorStatus } from './status.ts'
+import { startDeadline } from './_deadline.ts'
 
 /** Why talking to a miner failed; `kind` lets callers count failures by cause. */
 export type MinerErrorKind = 'refused' | 'unreachable' | 'timeout' | 'reset' | 'closed' | 'too-large' | 'invalid'
@@ -51,23 +52,33 @@ function classify(error: unknown, action: string, where: string, timeoutMs: numb
   return new MinerError('unreachable', `Cannot ${action} ${where}: ${reason}`, { cause: error })
 }
 
+// Read buffers are reused across exchanges: at thousands of miners per cycle a fresh
+// buffer per reply is the bulk of the collector's memory churn.
+const SCRATCH_BYTES = 65_536
+const scratch: Uint8Array[] = []
+
 async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-  let buffer = new Uint8Array(16_384)
+  const pooled = scratch.pop() ?? new Uint8Array(SCRATCH_BYTES)
+  let buffer = pooled
   let length = 0
-  while (true) {
-    if (length === buffer.length) {
-      const grown = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1))
-      grown.set(buffer)
-      buffer = grown
+  try {
+    while (true) {
+      if (length === buffer.length) {
+        const grown = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1))
+        grown.set(buffer)
+        buffer = grown
+      }
+      const n = await conn.read(buffer.subarray(length))
+      signal.throwIfAborted()
+      if (n === null && length === 0) throw new MinerError('closed', 'the miner closed the connection without replying')
+      if (n === null) return buffer.slice(0, length)
+      const nul = buffer.subarray(length, length + n).indexOf(0)
+      length += n
+      if (nul !== -1) return buffer.slice(0, length - n + nul)
+      if (length > maxBytes) throw new MinerError('too-large', `reply exceeds ${maxBytes} bytes`)
     }
-    const n = await conn.read(buffer.subarray(length))
-    signal.throwIfAborted()
-    if (n === null && length === 0) throw new MinerError('closed', 'the miner closed the connection without replying')
-    if (n === null) return buffer.subarray(0, length)
-    const nul = buffer.subarray(length, length + n).indexOf(0)
-    length += n
-    if (nul !== -1) return buffer.subarray(0, length - n + nul)
-    if (length > maxBytes) throw new MinerError('too-large', `reply exceeds ${maxBytes} bytes`)
+  } finally {
+    scratch.push(pooled)
   }
 }
 
@@ -78,16 +89,16 @@ async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal)
 export async function exchange(address: MinerAddress, request: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
   const { connectTimeoutMs, timeoutMs, maxReplyBytes } = { ...DEFAULTS, ...options }
   const where = formatAddress(address)
-  const outer = options.signal ? [options.signal] : []
   let conn: Deno.TcpConn
   try {
-    const signal = AbortSignal.any([AbortSignal.timeout(connectTimeoutMs), ...outer])
-    conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal })
+    using connectDeadline = startDeadline(connectTimeoutMs, options.signal)
+    conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal: connectDeadline.signal })
   } catch (error) {
     throw classify(error, 'connect to', where, connectTimeoutMs)
   }
   using _conn = conn
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...outer])
+  using deadline = startDeadline(timeoutMs, options.signal)
+  const { signal } = deadline
   // Closing the socket is the only way to interrupt a pending read.
   const onAbort = () => conn.close()
   signal.addEventListener('abort', onAbort, { once: true })

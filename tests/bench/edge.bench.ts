@@ -1,0 +1,70 @@
+/**
+ * `npm run bench -- edge`: one full poll cycle (summary+pools+devs+stats) over 10 000
+ * simulated miners on loopback, against a minimal Deno loop that only connects,
+ * writes, reads to NUL and closes, at the same concurrency, measured in the same run.
+ * Simulator, poller and baseline are separate Deno processes; every child is killed
+ * after a bounded time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { result, type BenchSuite } from './report.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const deno = `${root}node_modules/.bin/deno`
+const MINERS = 10_000
+const CONCURRENCY = 256
+const BASE = '127.61.0.1'
+const CYCLES = 3
+
+interface CycleResult { ok: number; cycleMs: number; minersPerS: number; peakRssMb: number }
+
+function startSimulator(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(deno, ['run', '-A', 'tests/sim/main.ts', '--miners', String(MINERS), '--base', BASE, '--port', '0', '--refresh-ms', '600000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('Cannot start simulator: no READY within 60 s'))), 60_000)
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk
+      const match = /READY (\{.*\})/.exec(out)
+      if (match) clearTimeout(timer), resolve({ child, port: JSON.parse(match[1]).port })
+    })
+    child.on('exit', (code) => (clearTimeout(timer), reject(new Error(`Cannot start simulator: exited with ${code}`))))
+  })
+}
+
+function runCycle(mode: 'poller' | 'baseline', port: number): Promise<CycleResult> {
+  const args = ['run', '-A', 'tests/sim/bench/poll_cycle.ts', mode, BASE, String(MINERS), String(port), String(CONCURRENCY), String(CYCLES)]
+  const child = spawn(deno, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      const match = /RESULT (\{.*\})/.exec(out)
+      if (!match) return reject(new Error(`Cannot run ${mode} cycle: exited with ${code} and no RESULT`))
+      resolve(JSON.parse(match[1]) as CycleResult)
+    })
+  })
+}
+
+const suites: BenchSuite[] = [{
+  name: 'edge.poll.cycle',
+  async run() {
+    const { child, port } = await startSimulator()
+    try {
+      const baseline = await runCycle('baseline', port)
+      const poller = await runCycle('poller', port)
+      const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${CYCLES} cycles; ok ${poller.ok}/${MINERS}`
+      return [
+        result('edge.poll.cycle.rate', poller.minersPerS, 'miners/s', baseline.minersPerS, `${note}; goal ≥ 50% of the bare connect/write/read loop`),
+        result('edge.poll.cycle.time', poller.cycleMs, 'ms', baseline.cycleMs, 'one full cycle; goal ≤ 3000 ms on 2 cores shared with the simulator'),
+        result('edge.poll.cycle.rss', poller.peakRssMb, 'MB', baseline.peakRssMb, 'peak RSS (VmHWM) of the poller process; goal ≤ 200 MB'),
+      ]
+    } finally {
+      child.kill('SIGTERM')
+    }
+  },
+}]
+
+export default suites

@@ -1,0 +1,44 @@
+/**
+ * Benchmark child: one poll cycle (or the minimal baseline loop) over simulated
+ * miners, printing BENCH-ready figures as `RESULT {...}`. Loopback only.
+ *   deno run -A tests/sim/bench/poll_cycle.ts <poller|baseline> <base> <count> <port> <concurrency> [cycles]
+ */
+import { loopbackRange } from '../addresses.ts'
+import { mapPool, pollCycle } from '../../../edge-deno/poller.ts'
+
+const [mode, base, countText, portText, concurrencyText, cyclesText = '1'] = Deno.args
+const addresses = loopbackRange(base, Number(countText)).map((host) => `${host}:${portText}`)
+const concurrency = Number(concurrencyText)
+const request = new TextEncoder().encode('{"command":"summary+pools+devs+stats"}')
+
+function peakRssMb(): number {
+  const status = Deno.readTextFileSync('/proc/self/status')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
+}
+
+// The least a collector can do: connect, write, read to NUL, close. No parsing.
+async function bare(address: string): Promise<boolean> {
+  const [hostname, port] = address.split(':')
+  try {
+    using conn = await Deno.connect({ hostname, port: Number(port) })
+    await conn.write(request)
+    const buffer = new Uint8Array(65_536)
+    while (true) {
+      const n = await conn.read(buffer)
+      if (n === null || buffer.subarray(0, n).includes(0)) return true
+    }
+  } catch {
+    return false
+  }
+}
+
+const times: number[] = []
+let ok = 0
+for (let cycle = 0; cycle < Number(cyclesText); cycle++) {
+  const started = performance.now()
+  if (mode === 'baseline') ok = (await mapPool(addresses, concurrency, bare)).filter(Boolean).length
+  else ok = (await pollCycle(addresses, { concurrency, timeoutMs: 5000 })).filter((t) => t.online && t.hashrateThs !== null).length
+  times.push(performance.now() - started)
+}
+const best = Math.min(...times)
+console.log(`RESULT ${JSON.stringify({ mode, miners: addresses.length, ok, cycleMs: best, cycles: times, minersPerS: addresses.length / (best / 1000), peakRssMb: peakRssMb() })}`)
