@@ -8,6 +8,8 @@ export default defineConfig({
     exclude: ['node_modules/**', 'tests/e2e/**', 'pwa/**', 'edge-deno/**'],
     globalSetup: ['tests/support/global_setup.ts'],
     pool: 'forks',
+    // CI keeps a machine-readable result for .ci/summarize.mjs.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/unit.json' }]] : ['default'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

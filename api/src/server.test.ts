@@ -15,7 +15,7 @@ let dataDir: string
 let server: ChildProcess | undefined
 
 async function start(port: number): Promise<ChildProcess> {
-  const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
   delete env.DATABASE_URL
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
@@ -52,7 +52,7 @@ describe('the server process', () => {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'restart@example.com', password: 'restart account pw', tenantName: 'Restart Farm' }),
     })
-    const { token } = await reg.json()
+    const { token } = (await reg.json()) as { token: string }
     await fetch(`${base}/api/sites`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ name: 'Kept' }) })
 
     expect(await stop(server)).toBe(0)
@@ -66,8 +66,8 @@ describe('the server process', () => {
     })
     expect(login.status).toBe(200)
     // The token from before the restart still works: the JWT secret was kept in the data dir.
-    const sites = await (await fetch(`${base}/api/sites`, { headers: { authorization: `Bearer ${token}` } })).json()
-    expect(sites.sites.map((s: { name: string }) => s.name)).toEqual(['Kept'])
+    const sites = (await (await fetch(`${base}/api/sites`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sites: { name: string }[] }
+    expect(sites.sites.map((s) => s.name)).toEqual(['Kept'])
     expect(await stop(server)).toBe(0)
   }, 90_000)
 })

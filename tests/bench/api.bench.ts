@@ -54,9 +54,9 @@ async function load(port: number, method: 'GET' | 'POST', paths: string[], token
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     requests: [{
       method,
-      setupRequest: (req: Record<string, unknown>) => {
+      setupRequest: (req) => {
         i++
-        return { ...req, path: paths[i % paths.length], ...(method === 'POST' ? { body: bodies[i % bodies.length] } : {}) }
+        return { ...req, path: paths[i % paths.length]!, ...(method === 'POST' ? { body: bodies[i % bodies.length]! } : {}) }
       },
     }],
   })
@@ -66,12 +66,13 @@ async function load(port: number, method: 'GET' | 'POST', paths: string[], token
 async function seed(port: number): Promise<{ token: string; paths: string[] }> {
   const base = `http://127.0.0.1:${port}`
   const json = { 'content-type': 'application/json' }
-  const reg = await (await fetch(`${base}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'bench@example.com', password: 'bench account pw', tenantName: 'Bench' }) })).json()
+  type Created = { id: string; token: string }
+  const reg = await (await fetch(`${base}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'bench@example.com', password: 'bench account pw', tenantName: 'Bench' }) })).json() as Created
   const auth = { ...json, authorization: `Bearer ${reg.token}` }
-  const site = await (await fetch(`${base}/api/sites`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench site' }) })).json()
+  const site = await (await fetch(`${base}/api/sites`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Bench site' }) })).json() as Created
   const paths: string[] = []
   for (let n = 0; n < MINERS; n++) {
-    const miner = await (await fetch(`${base}/api/sites/${site.id}/miners`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `m${n}`, ip_address: `10.0.${n >> 8}.${n & 255}` }) })).json()
+    const miner = await (await fetch(`${base}/api/sites/${site.id}/miners`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `m${n}`, ip_address: `10.0.${n >> 8}.${n & 255}` }) })).json() as Created
     const path = `/api/miners/${miner.id}/credentials`
     await fetch(`${base}${path}`, { method: 'POST', headers: auth, body: v1Block() })
     paths.push(path)
