@@ -1,0 +1,88 @@
+/**
+ * The promise, end to end: secrets encrypted with e2ee/ go through the API into
+ * PostgreSQL, and no table holds any of them in plaintext afterwards — while the
+ * owner's device still gets every one of them back.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createKeyring, decryptBlock, decryptObject, encryptBlock, encryptObject } from '../e2ee/mod.ts'
+import { startTestApi, type Session, type TestApi } from './support/api.ts'
+
+const PASSPHRASE = 'orchard-lantern-quartz-71'
+const PLAN_A_CREDS = { username: 'root-operator-7731', password: 'S3cret-miner-pw-9911', pool_password: 'pool-pw-ZX81-unique' }
+const PLAN_A_V1_CREDS = { username: 'legacy-user-4471', password: 'legacy-pw-Qm2-8821', pool_password: 'legacy-pool-pw-1234' }
+const PLAN_B_CONN = {
+  ip_address: '198.51.100.203', port: 4031, username: 'fullmode-user-5521', password: 'fullmode-pw-Vx9-3301',
+  pool_url: 'stratum+tcp://secret-pool.example:3333', pool_user: 'wallet.worker-8812', pool_password: 'fullmode-pool-pw-6642',
+}
+const SECRETS = [PASSPHRASE, ...Object.values(PLAN_A_CREDS), ...Object.values(PLAN_A_V1_CREDS), ...Object.values(PLAN_B_CONN).filter((v) => typeof v === 'string')]
+
+let api: TestApi
+let owner: Session
+let planA: string
+let planAv1: string
+let planB: string
+
+const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+  api.app.inject({ method, url, headers: owner.headers, ...(payload ? { payload } : {}) })
+
+async function everyRowAsText(): Promise<string> {
+  const tables: string[] = await api.app.knex('information_schema.tables').where({ table_schema: 'public', table_type: 'BASE TABLE' }).pluck('table_name')
+  expect(tables).toEqual(expect.arrayContaining(['hosting_miners', 'keyrings', 'audit_events', 'users']))
+  const parts: string[] = []
+  for (const table of tables) {
+    const { rows } = await api.app.knex.raw(`SELECT t::text AS row FROM ${api.app.knex.raw('??', [table]).toQuery()} t`)
+    parts.push(...rows.map((r: { row: string }) => `${table}: ${r.row}`))
+  }
+  return parts.join('\n')
+}
+
+beforeAll(async () => {
+  api = await startTestApi()
+  owner = await api.register('Secret Farm')
+  const siteId = (await call('POST', '/api/sites', { name: 'Site' })).json().id
+  const create = async (name: string, ip: string) => (await call('POST', `/api/sites/${siteId}/miners`, { name, ip_address: ip })).json().id
+  planA = await create('plan-a', '203.0.113.10')
+  planAv1 = await create('plan-a-v1', '203.0.113.11')
+  planB = await create('plan-b', PLAN_B_CONN.ip_address)
+
+  const { wrapped, key } = await createKeyring(PASSPHRASE, owner.tenantId)
+  expect((await call('PUT', '/api/keyring', { keyring: wrapped })).statusCode).toBe(200)
+  const creds = await encryptBlock(key, PLAN_A_CREDS, { tenantId: owner.tenantId, kind: 'credentials', subjectId: planA, counter: 1 })
+  expect((await call('POST', `/api/miners/${planA}/credentials`, { encrypted_credentials: creds })).statusCode).toBe(200)
+  const legacy = await encryptObject(PLAN_A_V1_CREDS, PASSPHRASE)
+  expect((await call('POST', `/api/miners/${planAv1}/credentials`, { encrypted_credentials: legacy })).statusCode).toBe(200)
+  const conn = await encryptBlock(key, PLAN_B_CONN, { tenantId: owner.tenantId, kind: 'connection_full', subjectId: planB, counter: 1 })
+  expect((await call('POST', `/api/miners/${planB}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: conn })).statusCode).toBe(200)
+}, 60_000)
+afterAll(() => api.close())
+
+describe('secrets at rest', () => {
+  test('no table holds a secret, the passphrase, or the full-mode address', async () => {
+    const dump = await everyRowAsText()
+    for (const secret of SECRETS) expect(dump, secret).not.toContain(secret)
+  })
+
+  test('the scan does find what is stored in plaintext on purpose (the Plan A address)', async () => {
+    expect(await everyRowAsText()).toContain('203.0.113.10')
+  })
+
+  test("the owner's device gets every secret back from what the API returns", async () => {
+    const keyring = (await call('GET', '/api/keyring')).json().keyring
+    const { unlockKeyring } = await import('../e2ee/mod.ts')
+    const key = await unlockKeyring(keyring, PASSPHRASE, owner.tenantId)
+    const creds = (await call('GET', `/api/miners/${planA}/credentials`)).json().encrypted_credentials
+    expect(await decryptBlock(key, creds, { tenantId: owner.tenantId, kind: 'credentials', subjectId: planA })).toEqual(PLAN_A_CREDS)
+    const legacy = (await call('GET', `/api/miners/${planAv1}/credentials`)).json().encrypted_credentials
+    expect(await decryptObject(legacy, PASSPHRASE)).toEqual(PLAN_A_V1_CREDS)
+    const conn = (await call('GET', `/api/miners/${planB}/connection_full`)).json().encrypted_connection_full
+    expect(await decryptBlock(key, conn, { tenantId: owner.tenantId, kind: 'connection_full', subjectId: planB })).toEqual(PLAN_B_CONN)
+  })
+
+  test("a block the server moves to another miner no longer decrypts", async () => {
+    const keyring = (await call('GET', '/api/keyring')).json().keyring
+    const { unlockKeyring } = await import('../e2ee/mod.ts')
+    const key = await unlockKeyring(keyring, PASSPHRASE, owner.tenantId)
+    const creds = (await call('GET', `/api/miners/${planA}/credentials`)).json().encrypted_credentials
+    await expect(decryptBlock(key, creds, { tenantId: owner.tenantId, kind: 'credentials', subjectId: planAv1 })).rejects.toThrow(/Cannot decrypt/)
+  })
+})
