@@ -44,3 +44,16 @@ export function flipBit(b64: string, bit: number): string {
 
 /** Bits in a standard-base64 string's decoded bytes. */
 export const bitsOf = (b64: string) => atob(b64).length * 8
+
+/** The parts of a block a bit flip can target; the tag is the ciphertext's last 16 bytes. */
+export const PARTS = ['ciphertext', 'tag', 'iv', 'salt'] as const
+
+/** A copy of `block` with bit `n` (wrapped to the part's size) of `part` flipped. */
+export function tamper<B extends { ciphertext: string; iv: string; salt?: string }>(block: B, part: (typeof PARTS)[number], n: number): B {
+  if (part === 'tag') {
+    const tagStart = bitsOf(block.ciphertext) - 128
+    return { ...block, ciphertext: flipBit(block.ciphertext, tagStart + (n % 128)) }
+  }
+  const value = block[part]!
+  return { ...block, [part]: flipBit(value, n % bitsOf(value)) }
+}
