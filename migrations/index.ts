@@ -5,12 +5,14 @@
 import type { Knex } from 'knex'
 import * as core from './20261123_0001_core.ts'
 import * as keyringsAudit from './20261123_0002_keyrings_audit.ts'
+import * as membershipNotify from './20261123_0003_membership_notify.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
 const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
   '20261123_0002_keyrings_audit': keyringsAudit,
+  '20261123_0003_membership_notify': membershipNotify,
 }
 
 /** A knex migration source over the list above. */

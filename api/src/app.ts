@@ -10,9 +10,11 @@ import { STATUS_CODES } from 'node:http'
 import type { AppConfig } from './config.ts'
 import { schemaErrorFormatter, validatorCompiler } from './lib/validation.ts'
 import db from './plugins/external/db.ts'
+import dbEvents from './plugins/external/db_events.ts'
 import jwt from './plugins/external/jwt.ts'
 import security from './plugins/external/security.ts'
 import auth from './plugins/app/auth.ts'
+import auditSealer from './plugins/app/audit_sealer.ts'
 import routes from './routes/index.ts'
 
 declare module 'fastify' {
@@ -90,8 +92,10 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(fp(async (a) => { a.decorate('config', config) }, { name: 'config' }))
   await app.register(security)
   await app.register(db)
+  await app.register(dbEvents)
   await app.register(jwt)
   await app.register(auth)
+  await app.register(auditSealer)
   await app.register(routes)
   return app
 }

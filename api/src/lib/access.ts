@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex'
 import { Forbidden, NotFound } from '../errors.ts'
-import { Miner } from '../models/miner.ts'
+import { Miner, type MinerRow } from '../models/miner.ts'
 import { Site } from '../models/site.ts'
 import type { Role } from '../schemas/common.ts'
 import type { Actor } from '../plugins/app/auth.ts'
@@ -40,13 +40,25 @@ export async function findVisibleSite(db: Knex, actor: Actor, siteId: string): P
   return site
 }
 
-/**
- * A miner of the actor's tenant on a site the actor may see, or 404.
- * @param forUpdate lock the row until the transaction ends (for read-modify-write)
- */
-export async function findVisibleMiner(db: Knex, actor: Actor, minerId: string, forUpdate = false): Promise<Miner> {
-  const query = Miner.query(db).findOne({ id: minerId, tenant_id: actor.tenantId })
-  const miner = await (forUpdate ? query.forUpdate() : query)
+/** A miner of the actor's tenant on a site the actor may see, or 404. */
+export async function findVisibleMiner(db: Knex, actor: Actor, minerId: string): Promise<MinerRow> {
+  const miner: MinerRow | undefined = await db(Miner.tableName).where({ id: minerId, tenant_id: actor.tenantId }).first()
   if (!miner || !canSeeSite(actor, miner.site_id)) throw new NotFound('Miner')
   return miner
+}
+
+/**
+ * Like findVisibleMiner, for a read-modify-write: locks the miner's row until the
+ * transaction ends and, in the same round trip, reads the tenant's current keyring id.
+ */
+export async function lockVisibleMiner(trx: Knex.Transaction, actor: Actor, minerId: string): Promise<{ miner: MinerRow; keyringKid: string | null }> {
+  const row: (MinerRow & { keyring_kid: string | null }) | undefined = await trx(`${Miner.tableName} as m`)
+    .leftJoin('keyrings as k', 'k.tenant_id', 'm.tenant_id')
+    .where({ 'm.id': minerId, 'm.tenant_id': actor.tenantId })
+    .select('m.*', 'k.kid as keyring_kid')
+    .forUpdate('m')
+    .first()
+  if (!row || !canSeeSite(actor, row.site_id)) throw new NotFound('Miner')
+  const { keyring_kid, ...miner } = row
+  return { miner, keyringKid: keyring_kid }
 }

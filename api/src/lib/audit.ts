@@ -1,12 +1,14 @@
 /**
- * The hash-chained audit log. Every write appends an event in the same
- * transaction as the change; each event's hash covers the previous one, so
- * editing, deleting or reordering any event breaks the chain at that point.
+ * The hash-chained audit log. Every write inserts an event in the same
+ * transaction as the change; a sealer (plugins/app/audit_sealer.ts) then links
+ * events into each tenant's chain in batches, each hash covering the previous one,
+ * so editing, deleting or reordering any sealed event breaks the chain there.
+ * Sealing after commit keeps a per-tenant lock off the write path: commits of one
+ * tenant never wait for each other's disk flush. Reading or verifying seals first.
+ * The hash is one SQL function (migrations), used to seal and to verify.
  * Events hold ids and action names only, never a secret or a block.
  */
-import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
-import { AuditEvent } from '../models/audit_event.ts'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
@@ -20,50 +22,33 @@ export interface AuditInput {
   details?: Record<string, unknown>
 }
 
-// JSON with keys sorted at every level, so the hash does not depend on key order.
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value ?? null)
-}
-
-type ChainedFields = Pick<AuditEvent, 'prev_hash' | 'tenant_id' | 'actor_type' | 'actor_id' | 'action' | 'target_type' | 'target_id' | 'details' | 'at'>
-
-/** The hash of one event, over its content and the previous event's hash. */
-export function eventHash(e: ChainedFields): string {
-  const at = e.at instanceof Date ? e.at.toISOString() : new Date(e.at).toISOString()
-  return createHash('sha256')
-    .update(canonical([e.prev_hash, e.tenant_id, e.actor_type, e.actor_id, e.action, e.target_type, e.target_id, e.details, at]))
-    .digest('hex')
-}
-
-/** Appends an event inside `trx`, serialised per tenant so the chain never forks. */
-export async function appendAudit(trx: Knex.Transaction, input: AuditInput): Promise<AuditEvent> {
-  const chain = input.tenantId ?? 'global'
-  await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 7))', [`audit:${chain}`])
-  const last = await AuditEvent.query(trx)
-    .modify((q) => (input.tenantId ? q.where('tenant_id', input.tenantId) : q.whereNull('tenant_id')))
-    .orderBy('id', 'desc')
-    .select('hash')
-    .first()
-  const event = {
+/** Records an event inside `trx` (sealed into the chain shortly after commit). */
+export async function appendAudit(trx: Knex.Transaction, input: AuditInput): Promise<void> {
+  await trx('audit_events').insert({
     tenant_id: input.tenantId,
     actor_type: input.actorType,
     actor_id: input.actorId,
     action: input.action,
     target_type: input.targetType ?? null,
     target_id: input.targetId ?? null,
-    details: input.details ?? {},
-    // Millisecond precision survives the round trip through timestamptz exactly.
-    at: new Date(),
-    prev_hash: last?.hash ?? GENESIS_HASH,
+    details: JSON.stringify(input.details ?? {}),
+  })
+}
+
+/**
+ * Links unsealed events into their chains, in batches of `batch`.
+ * @param wait block until another sealer is done (readers want a complete chain);
+ *   false gives up at once (the background sealer will come back)
+ * @returns how many events were sealed
+ */
+export async function sealAudit(db: Knex, wait: boolean, batch = 1000): Promise<number> {
+  let total = 0
+  for (;;) {
+    const { rows } = await db.raw('SELECT audit_seal(?, ?) AS sealed', [batch, wait])
+    const sealed = Number(rows[0].sealed)
+    total += sealed
+    if (sealed < batch) return total
   }
-  return AuditEvent.query(trx).insert({ ...event, hash: eventHash(event) })
 }
 
 export interface ChainCheck {
@@ -73,25 +58,33 @@ export interface ChainCheck {
   reason: string | null
 }
 
-/** Walks a tenant's chain from the start and reports the first broken link. */
+const PAGE = 1000
+
+/** Seals what is pending, then walks a tenant's chain from the start and reports the first broken link. */
 export async function verifyAuditChain(db: Knex, tenantId: string): Promise<ChainCheck> {
+  await sealAudit(db, true)
   let prev = GENESIS_HASH
   let checked = 0
   let after = 0
   for (;;) {
-    const page = await AuditEvent.query(db).where('tenant_id', tenantId).where('id', '>', after).orderBy('id').limit(1000)
-    for (const event of page) {
+    const { rows } = await db.raw(
+      `SELECT id, chain_seq, prev_hash, hash,
+              audit_event_hash(prev_hash, tenant_id, actor_type, actor_id, action, target_type, target_id, details, at) AS expected
+         FROM audit_events WHERE tenant_id = ? AND chain_seq > ? ORDER BY chain_seq LIMIT ${PAGE}`,
+      [tenantId, after],
+    )
+    for (const event of rows as { id: number; chain_seq: number; prev_hash: string; hash: string; expected: string }[]) {
       const id = String(event.id)
       if (event.prev_hash !== prev) {
         return { ok: false, checked, first_broken_id: id, reason: 'previous-hash link does not match the event before it (an event was removed, inserted or reordered)' }
       }
-      if (eventHash(event) !== event.hash) {
+      if (event.expected !== event.hash) {
         return { ok: false, checked, first_broken_id: id, reason: 'content does not match its hash (the event was altered)' }
       }
       prev = event.hash
       checked++
-      after = Number(event.id)
+      after = event.chain_seq
     }
-    if (page.length < 1000) return { ok: true, checked, first_broken_id: null, reason: null }
+    if (rows.length < PAGE) return { ok: true, checked, first_broken_id: null, reason: null }
   }
 }

@@ -1,8 +1,8 @@
-import type { Miner } from '../models/miner.ts'
+import type { MinerRow } from '../models/miner.ts'
 import type { MinerResponse } from '../schemas/miners.ts'
 
 /** Miner metadata as the API shows it; blocks stay behind the secret routes. */
-export function minerView(m: Miner): MinerResponse {
+export function minerView(m: MinerRow): MinerResponse {
   return {
     id: m.id,
     site_id: m.site_id,

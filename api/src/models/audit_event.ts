@@ -14,6 +14,8 @@ export class AuditEvent extends BaseModel {
   declare target_id: string | null
   declare details: Record<string, unknown>
   declare at: Date
-  declare prev_hash: string
-  declare hash: string
+  /** Position in the tenant's chain; NULL (with the hashes) until sealed. */
+  declare chain_seq: string | null
+  declare prev_hash: string | null
+  declare hash: string | null
 }

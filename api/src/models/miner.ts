@@ -21,3 +21,7 @@ export class Miner extends BaseModel {
   declare created_at: Date
   declare updated_at: Date
 }
+
+/** A hosting_miners row as plain data (what knex returns on the hot paths). */
+export type MinerRow = Pick<Miner, 'id' | 'tenant_id' | 'site_id' | 'name' | 'model' | 'ip_address' | 'port'
+  | 'encrypted_credentials' | 'encrypted_connection_full' | 'use_full_e2ee' | 'revision' | 'created_at' | 'updated_at'>

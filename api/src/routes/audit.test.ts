@@ -32,7 +32,7 @@ describe('GET /api/audit', () => {
 
   test('pages with before and limit', async () => {
     const all = (await get('/api/audit')).json().events
-    const page = (await get(`/api/audit?limit=3&before=${all[2].id}`)).json().events
+    const page = (await get(`/api/audit?limit=3&before=${all[2].seq}`)).json().events
     expect(page.map((e: { id: string }) => e.id)).toEqual(all.slice(3, 6).map((e: { id: string }) => e.id))
   })
 })

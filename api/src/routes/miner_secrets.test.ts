@@ -108,6 +108,6 @@ describe('GET/POST /api/miners/:id/connection_full (Plan B)', () => {
     const stale = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV2(kid, 2) })
     expect(stale.statusCode).toBe(409)
     const audit = await api.app.knex('audit_events').where({ target_id: minerId }).orderBy('id').pluck('action')
-    expect(audit).toEqual(['miner.create', 'miner.full_e2ee.enable'])
+    expect(audit).toEqual(['miner.create', 'miner.full_e2ee.set'])
   })
 })

@@ -3,6 +3,8 @@ import { Timestamp } from './common.ts'
 
 export const AuditEventResponse = Type.Object({
   id: Type.String({ pattern: '^[0-9]+$' }),
+  /** Position in the tenant's chain; `before` pages by it. */
+  seq: Type.Integer({ minimum: 1 }),
   actor_type: Type.String(),
   actor_id: Type.Union([Type.String(), Type.Null()]),
   action: Type.String(),

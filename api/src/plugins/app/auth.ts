@@ -1,11 +1,13 @@
 /**
- * Who is calling: verifies the session token and loads the caller's membership
- * from the database on every request, so a changed role or removed member takes
- * effect at once rather than when the token expires.
+ * Who is calling: verifies the session token and looks up the caller's current
+ * membership, so a changed role or removed member takes effect at once rather than
+ * when the token expires. Lookups are cached per process and invalidated by the
+ * database's change notifications (lib/membership_cache.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Unauthorized } from '../../errors.ts'
+import { MembershipCache, type CachedMembership } from '../../lib/membership_cache.ts'
 import { Membership } from '../../models/membership.ts'
 import type { Role } from '../../schemas/common.ts'
 
@@ -29,6 +31,24 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
+    const cache = new MembershipCache()
+    app.dbEvents.on('membership_changed', (key) => cache.invalidate(key))
+    app.dbEvents.onState((listening) => cache.setEnabled(listening))
+
+    async function membership(userId: string, tenantId: string): Promise<CachedMembership | undefined> {
+      const key = MembershipCache.key(userId, tenantId)
+      const cached = cache.get(key)
+      if (cached) return cached
+      const generation = cache.generation
+      const row: Pick<Membership, 'role' | 'allowed_site_ids'> | undefined = await app.knex(Membership.tableName)
+        .where({ user_id: userId, tenant_id: tenantId })
+        .first('role', 'allowed_site_ids')
+      if (!row) return undefined
+      const value = { role: row.role, allowedSiteIds: row.allowed_site_ids }
+      cache.set(key, value, generation)
+      return value
+    }
+
     app.decorateRequest('actor', null as unknown as Actor)
     app.decorate('authenticate', async (request: FastifyRequest) => {
       try {
@@ -37,15 +57,10 @@ export default fp(
         throw new Unauthorized('Missing, expired or invalid session token')
       }
       const { sub, tid } = request.user
-      const membership = await Membership.query(app.knex).findOne({ user_id: sub, tenant_id: tid })
-      if (!membership) throw new Unauthorized('This account is no longer a member of the tenant')
-      request.actor = {
-        userId: sub,
-        tenantId: tid,
-        role: membership.role,
-        allowedSiteIds: membership.allowed_site_ids,
-      }
+      const member = await membership(sub, tid)
+      if (!member) throw new Unauthorized('This account is no longer a member of the tenant')
+      request.actor = { userId: sub, tenantId: tid, ...member }
     })
   },
-  { name: 'auth', dependencies: ['db', 'jwt'] },
+  { name: 'auth', dependencies: ['db', 'db-events', 'jwt'] },
 )
