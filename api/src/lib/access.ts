@@ -40,9 +40,16 @@ export async function findVisibleSite(db: Knex, actor: Actor, siteId: string): P
   return site
 }
 
-/** A miner of the actor's tenant on a site the actor may see, or 404. */
-export async function findVisibleMiner(db: Knex, actor: Actor, minerId: string): Promise<MinerRow> {
-  const miner: MinerRow | undefined = await db(Miner.tableName).where({ id: minerId, tenant_id: actor.tenantId }).first()
+/**
+ * A miner of the actor's tenant on a site the actor may see, or 404.
+ * @param columns the columns to read besides id and site_id (all by default)
+ */
+export async function findVisibleMiner<C extends keyof MinerRow = keyof MinerRow>(
+  db: Knex, actor: Actor, minerId: string, columns?: readonly C[],
+): Promise<Pick<MinerRow, C | 'id' | 'site_id'>> {
+  const miner = (await db(Miner.tableName)
+    .where({ id: minerId, tenant_id: actor.tenantId })
+    .first(columns ? ['id', 'site_id', ...columns] : '*')) as Pick<MinerRow, C | 'id' | 'site_id'> | undefined
   if (!miner || !canSeeSite(actor, miner.site_id)) throw new NotFound('Miner')
   return miner
 }

@@ -76,3 +76,18 @@ describe('GET /api/audit/verify', () => {
     expect((await get('/api/audit/verify', other)).json()).toEqual({ ok: true, checked: 1, first_broken_id: null, reason: null })
   })
 })
+
+describe('the background sealer', () => {
+  test('links new events into the chain without anyone asking', async () => {
+    const siteRes = await api.app.inject({ method: 'POST', url: '/api/sites', headers: owner.headers, payload: { name: `Sealed ${Date.now()}` } })
+    expect(siteRes.statusCode).toBe(201)
+    const pending = () => api.app.knex('audit_events').where({ target_id: siteRes.json().id }).first('hash', 'chain_seq')
+    let row = await pending()
+    for (let i = 0; i < 50 && row.hash === null; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      row = await pending()
+    }
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/)
+    expect(Number(row.chain_seq)).toBeGreaterThan(1)
+  })
+})

@@ -48,7 +48,7 @@ const minerSecrets: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/:id/credentials', { schema: { params: IdParams, response: { 200: CredentialsResponse, ...commonErrors } } }, async (request) => {
     requireRole(request.actor, 'operator', 'read miner credentials')
-    const miner = await findVisibleMiner(app.knex, request.actor, request.params.id)
+    const miner = await findVisibleMiner(app.knex, request.actor, request.params.id, ['encrypted_credentials'])
     return { success: true as const, miner_id: miner.id, encrypted_credentials: miner.encrypted_credentials }
   })
 
@@ -66,7 +66,7 @@ const minerSecrets: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/:id/connection_full', { schema: { params: IdParams, response: { 200: ConnectionFullResponse, ...commonErrors } } }, async (request) => {
     requireRole(request.actor, 'operator', 'read the encrypted connection')
-    const miner = await findVisibleMiner(app.knex, request.actor, request.params.id)
+    const miner = await findVisibleMiner(app.knex, request.actor, request.params.id, ['use_full_e2ee', 'encrypted_connection_full'])
     return { success: true as const, miner_id: miner.id, use_full_e2ee: miner.use_full_e2ee, encrypted_connection_full: miner.encrypted_connection_full }
   })
 

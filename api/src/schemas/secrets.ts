@@ -7,7 +7,21 @@ import { Block } from '../../../e2ee/schema.ts'
 import { Uuid } from './common.ts'
 import { MinerAddress, MinerPort } from './miners.ts'
 
-const NullableBlock = Type.Union([Block, Type.Null()])
+/**
+ * A stored block as responses describe it: one flat object rather than the v1/v2
+ * union, so serialising a response needs no schema matching. Stored blocks were
+ * validated strictly on the way in; unknown keys are still dropped on the way out.
+ */
+const StoredBlock = Type.Object({
+  ciphertext: Type.String(),
+  iv: Type.String(),
+  salt: Type.Optional(Type.String()),
+  algo: Type.String(),
+  version: Type.Integer(),
+  kid: Type.Optional(Type.String()),
+  counter: Type.Optional(Type.Integer()),
+})
+const NullableBlock = Type.Union([StoredBlock, Type.Null()])
 
 export const CredentialsBody = Type.Object(
   { encrypted_credentials: Block },

@@ -21,7 +21,9 @@ export default fp(
     await app.register(jwt, {
       secret: app.config.jwtSecret,
       sign: { expiresIn: app.config.tokenTtl, algorithm: 'HS256' },
-      verify: { algorithms: ['HS256'] },
+      // Verified tokens are cached (keyed by a hash of the token) until they expire
+      // or for 10 minutes: a request then costs no HMAC or JSON parsing to authenticate.
+      verify: { algorithms: ['HS256'], cache: 10_000 } as { algorithms: ['HS256'] },
     })
   },
   { name: 'jwt', dependencies: ['config'] },
