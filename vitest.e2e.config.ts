@@ -8,6 +8,7 @@ export default defineConfig({
     include: ['tests/e2e/**/*.test.ts'],
     exclude: ['node_modules/**'],
     pool: 'forks',
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/e2e.json' }]] : ['default'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

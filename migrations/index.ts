@@ -6,6 +6,7 @@ import type { Knex } from 'knex'
 import * as core from './20261123_0001_core.ts'
 import * as keyringsAudit from './20261123_0002_keyrings_audit.ts'
 import * as membershipNotify from './20261123_0003_membership_notify.ts'
+import * as edge from './20261123_0004_edge.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
   '20261123_0002_keyrings_audit': keyringsAudit,
   '20261123_0003_membership_notify': membershipNotify,
+  '20261123_0004_edge': edge,
 }
 
 /** A knex migration source over the list above. */

@@ -15,6 +15,7 @@ import jwt from './plugins/external/jwt.ts'
 import security from './plugins/external/security.ts'
 import auth from './plugins/app/auth.ts'
 import auditSealer from './plugins/app/audit_sealer.ts'
+import deviceAuth from './plugins/app/device_auth.ts'
 import routes from './routes/index.ts'
 
 declare module 'fastify' {
@@ -96,6 +97,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(jwt)
   await app.register(auth)
   await app.register(auditSealer)
+  await app.register(deviceAuth)
   await app.register(routes)
   return app
 }

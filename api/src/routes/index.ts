@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import audit from './audit.ts'
 import auth from './auth.ts'
+import devices from './devices.ts'
+import edge from './edge.ts'
 import health from './health.ts'
 import keyring from './keyring.ts'
 import minerSecrets from './miner_secrets.ts'
@@ -16,6 +18,8 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(minerSecrets, { prefix: '/api/miners' })
   await app.register(keyring, { prefix: '/api/keyring' })
   await app.register(audit, { prefix: '/api/audit' })
+  await app.register(devices, { prefix: '/api' })
+  await app.register(edge, { prefix: '/api/edge' })
 }
 
 export default routes

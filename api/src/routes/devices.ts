@@ -1,0 +1,69 @@
+/** Pairing edge devices with a site, and revoking them (owner/admin). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NotFound } from '../errors.ts'
+import { findVisibleSite, requireRole } from '../lib/access.ts'
+import { appendAudit } from '../lib/audit.ts'
+import { newEnrollmentCode, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
+import { IdParams, SiteParams, commonErrors } from '../schemas/common.ts'
+import { CreateDeviceBody, CreatedDeviceResponse, DeviceListResponse, DeviceResponse } from '../schemas/edge.ts'
+
+const ENROLLMENT_TTL_MS = 15 * 60_000
+const DEVICE_COLUMNS = ['id', 'site_id', 'name', 'status', 'created_at', 'enrolled_at', 'revoked_at', 'last_seen_at'] as const
+
+type DeviceRow = Record<(typeof DEVICE_COLUMNS)[number], string | Date | null>
+const iso = (d: string | Date | null) => (d === null ? null : new Date(d).toISOString())
+export const deviceView = (d: DeviceRow) => ({
+  id: String(d.id), site_id: String(d.site_id), name: String(d.name), status: d.status as 'pending' | 'active' | 'revoked',
+  created_at: iso(d.created_at)!, enrolled_at: iso(d.enrolled_at), revoked_at: iso(d.revoked_at), last_seen_at: iso(d.last_seen_at),
+})
+
+const devices: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.authenticate)
+
+  app.post('/sites/:siteId/devices', {
+    schema: { params: SiteParams, body: CreateDeviceBody, response: { 201: CreatedDeviceResponse, ...commonErrors } },
+  }, async (request, reply) => {
+    const actor = request.actor
+    const site = await findVisibleSite(app.knex, actor, request.params.siteId)
+    requireRole(actor, 'admin', 'add an edge device')
+    const code = newEnrollmentCode()
+    const expiresAt = new Date(Date.now() + ENROLLMENT_TTL_MS)
+    const device = await app.knex.transaction(async (trx) => {
+      const [row] = await trx('edge_devices')
+        .insert({
+          tenant_id: actor.tenantId, site_id: site.id, name: request.body.name, status: 'pending',
+          enroll_code_hash: sha256Hex(normalizeEnrollmentCode(code)), enroll_expires_at: expiresAt, created_by: actor.userId,
+        })
+        .returning(DEVICE_COLUMNS)
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'device.create', targetType: 'device', targetId: row.id, details: { site_id: site.id } })
+      return row
+    })
+    return reply.code(201).send({ device: deviceView(device), enrollment_code: code, expires_at: expiresAt.toISOString() })
+  })
+
+  app.get('/sites/:siteId/devices', { schema: { params: SiteParams, response: { 200: DeviceListResponse, ...commonErrors } } }, async (request) => {
+    const site = await findVisibleSite(app.knex, request.actor, request.params.siteId)
+    requireRole(request.actor, 'admin', 'list edge devices')
+    const rows = await app.knex('edge_devices').where({ site_id: site.id, tenant_id: site.tenant_id }).orderBy('created_at').select(DEVICE_COLUMNS)
+    return { devices: rows.map(deviceView) }
+  })
+
+  // Revoking takes effect at once: the next request with the device's token gets 401.
+  app.post('/devices/:id/revoke', { schema: { params: IdParams, response: { 200: DeviceResponse, ...commonErrors } } }, async (request) => {
+    const actor = request.actor
+    requireRole(actor, 'admin', 'revoke an edge device')
+    const device = await app.knex.transaction(async (trx) => {
+      const [row] = await trx('edge_devices')
+        .where({ id: request.params.id, tenant_id: actor.tenantId })
+        .modify((q) => (actor.allowedSiteIds ? q.whereIn('site_id', actor.allowedSiteIds) : q))
+        .update({ status: 'revoked', revoked_at: trx.fn.now(), token_hash: null, enroll_code_hash: null })
+        .returning(DEVICE_COLUMNS)
+      if (!row) throw new NotFound('Device')
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'device.revoke', targetType: 'device', targetId: row.id })
+      return row
+    })
+    return deviceView(device)
+  })
+}
+
+export default devices

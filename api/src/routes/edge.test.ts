@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { fakeBlockV1, startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+
+let api: TestApi
+let owner: Session
+let siteA: string
+let siteB: string
+let minerA: string
+let minerB: string
+
+const user = (s: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
+  api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
+const device = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+  api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) })
+
+async function enrolledDevice(siteId: string): Promise<{ id: string; token: string }> {
+  const created = await user(owner, 'POST', `/api/sites/${siteId}/devices`, { name: `rig-${randomUUID().slice(0, 6)}` })
+  expect(created.statusCode).toBe(201)
+  const enrolled = await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code: created.json().enrollment_code } })
+  expect(enrolled.statusCode).toBe(200)
+  return { id: enrolled.json().device_id, token: enrolled.json().token }
+}
+
+function sample(minerId: string, patch: Record<string, unknown> = {}) {
+  return {
+    miner_id: minerId, at: new Date().toISOString(), online: true, error: null,
+    hashrate_ths: 110.5, hashrate_avg_ths: 109.9, accepted_shares: 1200, rejected_shares: 3, stale_shares: 0, hardware_errors: 12,
+    chip_temps_c: [71, 74, 69], board_temps_c: [60, 62, 58], ambient_c: 25, fans_rpm: [5400, 5460], power_w: 3250,
+    uptime_s: 86_400, model: 'Antminer S19 Pro', firmware: '49.0.1.3', pool_status: 'Alive', warnings: [], ...patch,
+  }
+}
+
+beforeAll(async () => {
+  api = await startTestApi()
+  owner = await api.register()
+  siteA = (await user(owner, 'POST', '/api/sites', { name: 'A' })).json().id
+  siteB = (await user(owner, 'POST', '/api/sites', { name: 'B' })).json().id
+  minerA = (await user(owner, 'POST', `/api/sites/${siteA}/miners`, { name: 'a1', ip_address: '10.0.0.11' })).json().id
+  minerB = (await user(owner, 'POST', `/api/sites/${siteB}/miners`, { name: 'b1', ip_address: '10.0.0.12' })).json().id
+  await user(owner, 'POST', `/api/miners/${minerA}/credentials`, { encrypted_credentials: fakeBlockV1() })
+})
+afterAll(() => api.close())
+
+describe('pairing: POST /api/sites/:siteId/devices and POST /api/edge/enroll', () => {
+  test('a one-time code becomes a device token; the database keeps neither', async () => {
+    const created = await user(owner, 'POST', `/api/sites/${siteA}/devices`, { name: 'rig 1' })
+    const { enrollment_code: code, device } = created.json()
+    expect(code).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
+    expect(device.status).toBe('pending')
+    const enrolled = await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code: code.toLowerCase().replace('-', ' ') } })
+    expect(enrolled.statusCode).toBe(200)
+    const { token } = enrolled.json()
+    expect(token).toMatch(/^hie_[A-Za-z0-9_-]{43}$/)
+    const row = await api.app.knex('edge_devices').where({ id: device.id }).first()
+    expect(row.status).toBe('active')
+    expect(JSON.stringify(row)).not.toContain(token)
+    expect(JSON.stringify(row)).not.toContain(code.replace('-', ''))
+    // The code was used up.
+    const again = await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code } })
+    expect(again.statusCode).toBe(401)
+  })
+
+  test('an expired code is refused', async () => {
+    const created = await user(owner, 'POST', `/api/sites/${siteA}/devices`, { name: 'late' })
+    await api.app.knex('edge_devices').where({ id: created.json().device.id }).update({ enroll_expires_at: new Date(Date.now() - 1000) })
+    const res = await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code: created.json().enrollment_code } })
+    expect(res.statusCode).toBe(401)
+    expect(res.json().message).toMatch(/expired/)
+  })
+
+  test('only owner and admin add devices', async () => {
+    const operator = await api.addMember(owner, 'operator')
+    expect((await user(operator, 'POST', `/api/sites/${siteA}/devices`, { name: 'x' })).statusCode).toBe(403)
+  })
+})
+
+describe('RULE-5: a device sees and feeds only its own site', () => {
+  test('GET /api/edge/miners lists its site\'s miners with their blocks', async () => {
+    const d = await enrolledDevice(siteA)
+    const res = await device(d.token, 'GET', '/api/edge/miners')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().site_id).toBe(siteA)
+    expect(res.json().miners.map((m: { id: string }) => m.id)).toEqual([minerA])
+    expect(res.json().miners[0].encrypted_credentials.version).toBe(1)
+  })
+
+  test('telemetry is stored once per batch id, however often it is sent', async () => {
+    const d = await enrolledDevice(siteA)
+    const batch = { batch_id: randomUUID(), samples: [sample(minerA), sample(minerA, { online: false, hashrate_ths: null, error: { kind: 'timeout', message: 'Cannot poll miner: timed out after 5000 ms' } })] }
+    const first = await device(d.token, 'POST', '/api/edge/telemetry', batch)
+    expect(first.json()).toEqual({ batch_id: batch.batch_id, accepted: 2, duplicate: false })
+    const replay = await device(d.token, 'POST', '/api/edge/telemetry', batch)
+    expect(replay.json()).toEqual({ batch_id: batch.batch_id, accepted: 0, duplicate: true })
+    const rows = await api.app.knex('telemetry').where({ batch_id: batch.batch_id })
+    expect(rows).toHaveLength(2)
+    expect(rows.find((r) => !r.online).detail.error.kind).toBe('timeout')
+    expect(rows.find((r) => r.online).temp_chip_max_c).toBe(74)
+  })
+
+  test('a batch naming a miner of another site is refused whole', async () => {
+    const d = await enrolledDevice(siteA)
+    const batch = { batch_id: randomUUID(), samples: [sample(minerA), sample(minerB)] }
+    const res = await device(d.token, 'POST', '/api/edge/telemetry', batch)
+    expect(res.statusCode).toBe(403)
+    expect(await api.app.knex('telemetry').where({ batch_id: batch.batch_id })).toHaveLength(0)
+    expect(await api.app.knex('telemetry_batches').where({ batch_id: batch.batch_id })).toHaveLength(0)
+  })
+
+  test('an error message carrying a miner address is refused', async () => {
+    const d = await enrolledDevice(siteA)
+    const res = await device(d.token, 'POST', '/api/edge/telemetry', {
+      batch_id: randomUUID(), samples: [sample(minerA, { online: false, error: { kind: 'refused', message: 'Cannot connect to 10.0.0.11:4028' } })],
+    })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().message).toMatch(/contains an address/)
+  })
+
+  test('a revoked device gets 401 at once, and so do unknown tokens and user tokens', async () => {
+    const d = await enrolledDevice(siteA)
+    expect((await device(d.token, 'GET', '/api/edge/miners')).statusCode).toBe(200)
+    const revoked = await user(owner, 'POST', `/api/devices/${d.id}/revoke`)
+    expect(revoked.json().status).toBe('revoked')
+    expect((await device(d.token, 'GET', '/api/edge/miners')).statusCode).toBe(401)
+    expect((await device(`hie_${'A'.repeat(43)}`, 'GET', '/api/edge/miners')).statusCode).toBe(401)
+    expect((await device(owner.token, 'GET', '/api/edge/miners')).statusCode).toBe(401)
+  })
+
+  test('a device token does not work on user routes', async () => {
+    const d = await enrolledDevice(siteA)
+    expect((await device(d.token, 'GET', '/api/sites')).statusCode).toBe(401)
+  })
+
+  test('revoking a device of another tenant answers 404', async () => {
+    const d = await enrolledDevice(siteA)
+    const stranger = await api.register()
+    expect((await user(stranger, 'POST', `/api/devices/${d.id}/revoke`)).statusCode).toBe(404)
+  })
+})

@@ -1,0 +1,106 @@
+/**
+ * What an enrolled edge device may do: fetch its site's miners (with their
+ * encrypted blocks) and the tenant keyring, and push telemetry for those miners.
+ * Telemetry batches are recorded in telemetry_batches (device, size, time) rather
+ * than in the audit chain, which is kept for people's and devices' changes.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BadInput, Forbidden, Unauthorized } from '../errors.ts'
+import { appendAudit } from '../lib/audit.ts'
+import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
+import { Keyring } from '../models/keyring.ts'
+import { commonErrors } from '../schemas/common.ts'
+import { EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
+import { KeyringResponse } from '../schemas/keyring.ts'
+
+// An address in an error message would leak a full-E2EE miner's location.
+const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\]?/i
+
+const edge: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/enroll', {
+    schema: { body: EnrollBody, response: { 200: EnrollResponse, ...commonErrors } },
+    config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+  }, async (request) => {
+    const token = newDeviceToken()
+    const device = await app.knex.transaction(async (trx) => {
+      // One statement claims the code, so two devices racing for it cannot both win.
+      const [row] = await trx('edge_devices')
+        .where({ enroll_code_hash: sha256Hex(normalizeEnrollmentCode(request.body.code)), status: 'pending' })
+        .andWhere('enroll_expires_at', '>', trx.fn.now())
+        .update({ status: 'active', token_hash: sha256Hex(token), enroll_code_hash: null, enrolled_at: trx.fn.now() })
+        .returning(['id', 'tenant_id', 'site_id'])
+      if (!row) return undefined
+      await appendAudit(trx, { tenantId: row.tenant_id, actorType: 'device', actorId: row.id, action: 'device.enroll', targetType: 'device', targetId: row.id })
+      return row
+    })
+    if (!device) throw new Unauthorized('This enrolment code is unknown, already used or expired; ask for a new one')
+    return { device_id: device.id, tenant_id: device.tenant_id, site_id: device.site_id, token }
+  })
+
+  const deviceRoutes: FastifyPluginAsyncTypebox = async (authed) => {
+    authed.addHook('onRequest', app.authenticateDevice)
+
+    authed.get('/miners', { schema: { response: { 200: EdgeMinersResponse, ...commonErrors } } }, async (request) => {
+      const { tenantId, siteId } = request.device
+      const miners = await app.knex('hosting_miners')
+        .where({ tenant_id: tenantId, site_id: siteId })
+        .orderBy('name')
+        .select('id', 'name', 'model', 'use_full_e2ee', 'ip_address', 'port', 'encrypted_credentials', 'encrypted_connection_full', 'revision')
+      return { tenant_id: tenantId, site_id: siteId, miners }
+    })
+
+    authed.get('/keyring', { schema: { response: { 200: KeyringResponse, ...commonErrors } } }, async (request) => {
+      const k = await Keyring.query(app.knex).findById(request.device.tenantId)
+      return k ? { keyring: { kid: k.kid, kdf: k.kdf, wrapped_key: k.wrapped_key }, revision: Number(k.revision) } : { keyring: null, revision: null }
+    })
+
+    authed.post('/telemetry', {
+      schema: { body: TelemetryBatch, response: { 200: TelemetryAck, ...commonErrors } },
+      bodyLimit: 4 * 1024 * 1024,
+    }, async (request) => {
+      const { batch_id, samples } = request.body
+      const { id: deviceId, tenantId, siteId } = request.device
+      for (const s of samples) {
+        if (s.error && ADDRESS.test(s.error.message)) {
+          throw new BadInput('store telemetry', `the error message of miner ${s.miner_id} contains an address; send the miner id only`)
+        }
+      }
+      return app.knex.transaction(async (trx) => {
+        const claimed = await trx('telemetry_batches')
+          .insert({ batch_id, device_id: deviceId, tenant_id: tenantId, samples: samples.length })
+          .onConflict('batch_id').ignore()
+          .returning('batch_id')
+        if (claimed.length === 0) return { batch_id, accepted: 0, duplicate: true }
+        const ids = [...new Set(samples.map((s) => s.miner_id))]
+        const known: string[] = await trx('hosting_miners').where({ tenant_id: tenantId, site_id: siteId }).whereIn('id', ids).pluck('id')
+        if (known.length !== ids.length) {
+          throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
+        }
+        // One statement for the whole batch: the rows travel as one JSON parameter.
+        await trx.raw(
+          `INSERT INTO telemetry (tenant_id, site_id, miner_id, at, online, hashrate_ths, hashrate_avg_ths, accepted_shares,
+             rejected_shares, stale_shares, hardware_errors, temp_chip_max_c, power_w, uptime_s, detail, batch_id)
+           SELECT ?, ?, s.miner_id, s.at, s.online, s.hashrate_ths, s.hashrate_avg_ths, s.accepted_shares, s.rejected_shares,
+                  s.stale_shares, s.hardware_errors, s.temp_chip_max_c, s.power_w, s.uptime_s, s.detail, ?
+             FROM jsonb_to_recordset(?::jsonb) AS s(miner_id uuid, at timestamptz, online boolean, hashrate_ths float8,
+                  hashrate_avg_ths float8, accepted_shares bigint, rejected_shares bigint, stale_shares bigint,
+                  hardware_errors bigint, temp_chip_max_c float8, power_w float8, uptime_s bigint, detail jsonb)`,
+          [tenantId, siteId, batch_id, JSON.stringify(samples.map((s) => ({
+            miner_id: s.miner_id, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths, hashrate_avg_ths: s.hashrate_avg_ths,
+            accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares, stale_shares: s.stale_shares,
+            hardware_errors: s.hardware_errors, temp_chip_max_c: s.chip_temps_c.length ? Math.max(...s.chip_temps_c) : null,
+            power_w: s.power_w, uptime_s: s.uptime_s,
+            detail: {
+              chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, ambient_c: s.ambient_c, fans_rpm: s.fans_rpm,
+              model: s.model, firmware: s.firmware, pool_status: s.pool_status, error: s.error ?? null, warnings: s.warnings,
+            },
+          })))],
+        )
+        return { batch_id, accepted: samples.length, duplicate: false }
+      })
+    })
+  }
+  await app.register(deviceRoutes)
+}
+
+export default edge
