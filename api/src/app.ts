@@ -17,6 +17,7 @@ import auth from './plugins/app/auth.ts'
 import auditSealer from './plugins/app/audit_sealer.ts'
 import deviceAuth from './plugins/app/device_auth.ts'
 import routes from './routes/index.ts'
+import pwaStatic from './plugins/app/pwa_static.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -86,9 +87,6 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
     }
     return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: err.message, ...(err.code ? { code: err.code } : {}) })
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }),
-  )
 
   await app.register(fp(async (a) => { a.decorate('config', config) }, { name: 'config' }))
   await app.register(security)
@@ -99,5 +97,11 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(auditSealer)
   await app.register(deviceAuth)
   await app.register(routes)
+  if (config.servePwa !== false) await app.register(pwaStatic)
+  if (!app.hasDecorator('sendFile')) {
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }),
+    )
+  }
   return app
 }

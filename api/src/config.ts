@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object({
   bodyLimit: Type.Integer({ minimum: 1024, default: 262_144 }),
   /** Login attempts per minute per client address and per account. */
   loginRateLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /** Serve the built PWA from pwa/dist at `/` (when it has been built). */
+  servePwa: Type.Boolean({ default: true }),
   /** Milliseconds given to in-flight requests on shutdown. */
   shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
 })
@@ -39,6 +41,7 @@ const ENV: Record<keyof ServerConfig, string> = {
   bodyLimit: 'BODY_LIMIT',
   loginRateLimit: 'LOGIN_RATE_LIMIT',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  servePwa: 'SERVE_PWA',
 }
 
 /**
@@ -50,7 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name]
     if (value === undefined || value === '') continue
-    raw[key] = /^\d+$/.test(value) && key !== 'jwtSecret' ? Number(value) : value
+    raw[key] = /^\d+$/.test(value) && key !== 'jwtSecret' ? Number(value) : value === 'true' ? true : value === 'false' ? false : value
   }
   const config = Value.Default(ConfigSchema, raw)
   if (!Value.Check(ConfigSchema, config)) {

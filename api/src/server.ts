@@ -3,6 +3,7 @@
  * in `.data/` unless DATABASE_URL is set — migrated on start. SIGINT/SIGTERM let
  * in-flight requests finish, close the pool, then stop the embedded server.
  */
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -10,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
 import { prepareDatabase } from './db/prepare.ts'
+import { PWA_DIST } from './plugins/app/pwa_static.ts'
 
 // The token secret is generated once and kept in the data dir (0600) unless JWT_SECRET is set.
 async function jwtSecret(dataDir: string, configured?: string): Promise<string> {
@@ -21,7 +23,17 @@ async function jwtSecret(dataDir: string, configured?: string): Promise<string> 
   return secret
 }
 
+// A fresh clone has no built PWA: build it once so `npm start` serves the app too.
+function ensurePwaBuilt(): void {
+  const webpackConfig = resolve(PWA_DIST, '../webpack.config.mjs')
+  if (existsSync(join(PWA_DIST, 'index.html')) || !existsSync(webpackConfig)) return
+  console.log('[hashinsight] building the PWA (first start)…')
+  const build = spawnSync('npm', ['run', 'build:pwa'], { stdio: 'inherit' })
+  if (build.status !== 0) console.error('[hashinsight] the PWA build failed; serving the API only')
+}
+
 const config = loadConfig()
+if (config.servePwa) ensurePwaBuilt()
 const dataDir = resolve(config.dataDir)
 await mkdir(dataDir, { recursive: true })
 const log = (line: string) => console.log(`[hashinsight] ${line}`)
