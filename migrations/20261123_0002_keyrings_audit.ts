@@ -49,7 +49,11 @@ export async function up(knex: Knex): Promise<void> {
     CREATE FUNCTION audit_seal(p_limit integer, p_wait boolean) RETURNS integer LANGUAGE plpgsql AS $$
     DECLARE
       e record;
-      head record;
+      head_tenant uuid;
+      head_seq bigint;
+      head_hash text;
+      have_head boolean := false;
+      next_hash text;
       sealed integer := 0;
     BEGIN
       IF p_wait THEN
@@ -58,15 +62,26 @@ export async function up(knex: Knex): Promise<void> {
         RETURN 0;
       END IF;
       FOR e IN SELECT * FROM audit_events WHERE hash IS NULL ORDER BY id LIMIT p_limit LOOP
-        SELECT chain_seq, hash INTO head FROM audit_events
-         WHERE tenant_id IS NOT DISTINCT FROM e.tenant_id AND chain_seq IS NOT NULL
-         ORDER BY chain_seq DESC LIMIT 1;
-        UPDATE audit_events SET
-          chain_seq = coalesce(head.chain_seq, 0) + 1,
-          prev_hash = coalesce(head.hash, repeat('0', 64)),
-          hash = audit_event_hash(coalesce(head.hash, repeat('0', 64)), e.tenant_id, e.actor_type, e.actor_id,
-                                  e.action, e.target_type, e.target_id, e.details, e.at)
-         WHERE id = e.id;
+        -- Consecutive events of one tenant (the common case) reuse the head just written.
+        IF NOT have_head OR head_tenant IS DISTINCT FROM e.tenant_id THEN
+          -- Two forms so the (tenant_id, chain_seq) index serves both.
+          IF e.tenant_id IS NULL THEN
+            SELECT chain_seq, hash INTO head_seq, head_hash FROM audit_events
+             WHERE tenant_id IS NULL AND chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1;
+          ELSE
+            SELECT chain_seq, hash INTO head_seq, head_hash FROM audit_events
+             WHERE tenant_id = e.tenant_id AND chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1;
+          END IF;
+          head_tenant := e.tenant_id;
+          head_seq := coalesce(head_seq, 0);
+          head_hash := coalesce(head_hash, repeat('0', 64));
+          have_head := true;
+        END IF;
+        next_hash := audit_event_hash(head_hash, e.tenant_id, e.actor_type, e.actor_id, e.action,
+                                      e.target_type, e.target_id, e.details, e.at);
+        UPDATE audit_events SET chain_seq = head_seq + 1, prev_hash = head_hash, hash = next_hash WHERE id = e.id;
+        head_seq := head_seq + 1;
+        head_hash := next_hash;
         sealed := sealed + 1;
       END LOOP;
       RETURN sealed;

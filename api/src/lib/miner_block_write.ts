@@ -37,8 +37,11 @@ function blockCondition(column: BlockColumn, block: Block | null): [string, Bind
   ]
 }
 
+/** What a block write returns: enough for the secret routes' responses. */
+export type WrittenMiner = Pick<MinerRow, 'id' | 'site_id' | 'use_full_e2ee' | 'encrypted_credentials' | 'encrypted_connection_full'>
+
 /** Tries the one-statement write; returns the updated row, or undefined if a rule (or a race) stopped it. */
-export async function tryFastBlockWrite(db: Knex, actor: Actor, minerId: string, write: BlockWrite): Promise<MinerRow | undefined> {
+export async function tryFastBlockWrite(db: Knex, actor: Actor, minerId: string, write: BlockWrite): Promise<WrittenMiner | undefined> {
   const sets: string[] = [`${write.column} = ?::jsonb`]
   const values: Binding[] = [write.block === null ? null : JSON.stringify(write.block)]
   for (const [column, value] of Object.entries(write.patch ?? {})) {
@@ -52,12 +55,12 @@ export async function tryFastBlockWrite(db: Knex, actor: Actor, minerId: string,
     `WITH upd AS (
        UPDATE hosting_miners SET ${sets.join(', ')}, revision = revision + 1, updated_at = now()
         WHERE id = ? AND tenant_id = ?${siteSql}${blockSql}
-       RETURNING *
+       RETURNING id, tenant_id, site_id, use_full_e2ee, encrypted_credentials, encrypted_connection_full
      ), ev AS (
        INSERT INTO audit_events (tenant_id, actor_type, actor_id, action, target_type, target_id, details)
        SELECT tenant_id, 'user', ?, ?, 'miner', id::text, ?::jsonb FROM upd
      )
-     SELECT * FROM upd`,
+     SELECT id, site_id, use_full_e2ee, encrypted_credentials, encrypted_connection_full FROM upd`,
     [...values, minerId, actor.tenantId, ...siteValues, ...blockValues, actor.userId, write.action, JSON.stringify(write.details)],
   )
   return rows[0]

@@ -11,9 +11,9 @@ import type { Block } from '../../../e2ee/schema.ts'
 import { findVisibleMiner, lockVisibleMiner, requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { checkBlockReplacement } from '../lib/block_rules.ts'
-import { tryFastBlockWrite, type BlockWrite } from '../lib/miner_block_write.ts'
+import { tryFastBlockWrite, type BlockWrite, type WrittenMiner } from '../lib/miner_block_write.ts'
 import { refusePlaintext } from '../lib/validation.ts'
-import { Miner, type MinerRow } from '../models/miner.ts'
+import { Miner } from '../models/miner.ts'
 import type { Actor } from '../plugins/app/auth.ts'
 import { IdParams, commonErrors } from '../schemas/common.ts'
 import { ConnectionFullBody, ConnectionFullResponse, CredentialsBody, CredentialsResponse } from '../schemas/secrets.ts'
@@ -25,7 +25,7 @@ const minerSecrets: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate)
 
   /** The slow path: the rules in TypeScript, in a transaction holding the miner's row. */
-  async function checkedBlockWrite(actor: Actor, minerId: string, write: BlockWrite, what: string): Promise<MinerRow> {
+  async function checkedBlockWrite(actor: Actor, minerId: string, write: BlockWrite, what: string): Promise<WrittenMiner> {
     return app.knex.transaction(async (trx: Knex.Transaction) => {
       const { miner, keyringKid } = await lockVisibleMiner(trx, actor, minerId)
       if (write.block) checkBlockReplacement(what, miner[write.column], write.block, keyringKid)
@@ -39,7 +39,7 @@ const minerSecrets: FastifyPluginAsyncTypebox = async (app) => {
         })
         .returning('*')
       await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: write.action, targetType: 'miner', targetId: miner.id, details: write.details })
-      return row as MinerRow
+      return row as WrittenMiner
     })
   }
 
@@ -79,7 +79,7 @@ const minerSecrets: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { actor, body } = request
-    let saved: MinerRow
+    let saved: WrittenMiner
     if (body.use_full_e2ee) {
       requireRole(actor, 'operator', 'enable full E2EE')
       const block = body.encrypted_connection_full
