@@ -42,7 +42,7 @@ export async function pollMiner(target: PollTarget, options: PollOptions = {}): 
     const replies = await client.commands(address, options.commands ?? POLL_COMMANDS, options.signal)
     return normalizeTelemetry(replies, meta())
   } catch (error) {
-    if (error instanceof MinerError) return offlineTelemetry(meta(), error.message)
+    if (error instanceof MinerError) return offlineTelemetry(meta(), error.message, error.kind)
     throw error
   }
 }

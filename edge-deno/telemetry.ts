@@ -6,6 +6,7 @@ import { avalonFields, bracketNumbers } from './cgminer/bracket.ts'
 import { firstNum, numberedValues, type Replies, rateThs, round, type Row, rows, str } from './cgminer/fields.ts'
 import { identifyMiner, type Vendor } from './cgminer/identify.ts'
 import { describeStatus } from './cgminer/status.ts'
+import type { MinerErrorKind } from './cgminer/client.ts'
 
 /** The pool the miner is hashing on. */
 export interface ActivePool {
@@ -23,6 +24,8 @@ export interface MinerTelemetry {
   online: boolean
   /** Why the poll failed ("Cannot connect to …: connection refused"), null when online. */
   error: string | null
+  /** Why, as a category callers can count; null when online. */
+  errorKind: MinerErrorKind | null
   /** When the poll started, ms since the epoch. */
   polledAt: number
   /** How long the poll took, ms. */
@@ -69,8 +72,8 @@ const EMPTY = {
 }
 
 /** The telemetry of a miner that did not answer. */
-export function offlineTelemetry(meta: PollMeta, error: string): MinerTelemetry {
-  return { ...meta, online: false, error, ...EMPTY, chipTempsC: [], boardTempsC: [], fansRpm: [], warnings: [] }
+export function offlineTelemetry(meta: PollMeta, error: string, errorKind: MinerErrorKind = 'unreachable'): MinerTelemetry {
+  return { ...meta, online: false, error, errorKind, ...EMPTY, chipTempsC: [], boardTempsC: [], fansRpm: [], warnings: [] }
 }
 
 function activePool(pools: Row[]): ActivePool | null {
@@ -110,7 +113,7 @@ export function normalizeTelemetry(replies: Replies, meta: PollMeta): MinerTelem
   const devs = rows(replies, 'devs', 'DEVS')
   const statsRows = rows(replies, 'stats', 'STATS')
   const chains = statsRows.find((row) => 'GHS 5s' in row || 'chain_rate1' in row || 'fan1' in row)
-  const t: MinerTelemetry = { ...meta, online: true, error: null, ...EMPTY, vendor, model, firmware, warnings: [] }
+  const t: MinerTelemetry = { ...meta, online: true, error: null, errorKind: null, ...EMPTY, vendor, model, firmware, warnings: [] }
 
   t.hashrateThs = rateThs(summary, ['5s', '30s', '1m']) ?? rateThs(chains, ['5s'])
   t.hashrateAvgThs = rateThs(summary, ['av']) ?? rateThs(chains, ['av'])

@@ -1,14 +1,77 @@
-import type { Command } from './_command.ts'
+import { ApiError } from '../api_client.ts'
+import { runCollector } from '../collector.ts'
+import { COMMON_FLAG_HELP, loadConfig } from '../config.ts'
+import { readPassphrase } from '../passphrase.ts'
+import { loadDevice } from '../state.ts'
+import { type Command, fail, reasonOf } from './_command.ts'
 
-// Placeholder until the API client lands; replacing this file is all it takes.
+const help = `Usage: edge-deno run [options]
+
+Polls the site's miners and pushes their telemetry to the API. Miner secrets are
+decrypted here with the passphrase and never leave this machine; telemetry carries
+miner ids, never addresses or pool accounts. When the API is unreachable, batches
+wait in <state-dir>/spool and go out, oldest first, when it is back.
+
+Options:
+${COMMON_FLAG_HELP}
+  --passphrase-file <file> read the passphrase from a file (env HASHINSIGHT_PASSPHRASE_FILE);
+                           or set HASHINSIGHT_PASSPHRASE; otherwise asked on a terminal
+  --once                   one cycle, deliver (or spool) it, exit (for cron and tests)
+  --interval <ms>          time between cycle starts (default 30000)
+  --jitter <0-1>           random share of the interval added or taken (default 0.1)
+  --concurrency <n>        miners polled at once (default 256)
+  --timeout <ms>           deadline per miner (default 5000)
+  --api-timeout <ms>       deadline per API request (default 15000)
+  --refresh-every <n>      fetch miners and keyring again every n cycles (default 10)
+  --spool-max-batches <n>  batches kept while the API is unreachable (default 10000)
+  --spool-max-mb <n>       bytes kept in the spool, MiB (default 256); past either
+                           bound the oldest batches are dropped and logged
+  -h, --help               show this help
+
+Exit codes: 0 done (or stopped by a signal), 1 bad set-up, 3 the API revoked this device.`
+
 const run: Command = {
   name: 'run',
-  summary: 'poll the site miners and push telemetry to the API (not yet available)',
-  help: 'Usage: edge-deno run\n\npoll the site miners and push telemetry to the API. Not yet available.',
-  run(args) {
-    if (args.includes('--help') || args.includes('-h')) return console.log(this.help), Promise.resolve(0)
-    console.error('Cannot run: not yet available')
-    return Promise.resolve(1)
+  summary: 'poll the site miners and push telemetry to the API',
+  help,
+  async run(args) {
+    let config
+    try {
+      config = await loadConfig(args)
+    } catch (error) {
+      return fail(`Cannot run: ${reasonOf(error).replace(/^Cannot /, '')}`)
+    }
+    if (config.help) return console.log(help), 0
+    if (config.positionals.length > 0) return fail(`Cannot run: unexpected argument '${config.positionals[0]}'`)
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    const signals: Deno.Signal[] = []
+    try {
+      const device = await loadDevice(config.stateDir)
+      if (!device) return fail(`Cannot run: this collector is not enrolled (no ${config.stateDir}/device.json); run 'enroll <code> --api <url>' first`)
+      const passphrase = await readPassphrase(config.passphraseFile)
+      if (passphrase === undefined) console.error('No passphrase given: miners with encrypted blocks will be reported as not decryptable')
+      for (const s of Deno.build.os === 'windows' ? ['SIGINT'] as const : ['SIGINT', 'SIGTERM'] as const) {
+        Deno.addSignalListener(s, stop)
+        signals.push(s)
+      }
+      const summary = await runCollector({
+        stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, once: config.once, signal: controller.signal,
+        intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, timeoutMs: config.timeoutMs,
+        apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,
+        spoolMaxBatches: config.spoolMaxBatches, spoolMaxBytes: config.spoolMaxBytes,
+      })
+      if (config.once && !summary.minersKnown) return fail('Cannot run: the miners could not be fetched from the API and none were saved earlier')
+      return 0
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'revoked') {
+        console.error(`Stopped: ${error.message}`)
+        return 3
+      }
+      return fail(reasonOf(error))
+    } finally {
+      for (const s of signals) Deno.removeSignalListener(s, stop)
+    }
   },
 }
 
