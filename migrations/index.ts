@@ -7,6 +7,7 @@ import * as core from './20261123_0001_core.ts'
 import * as keyringsAudit from './20261123_0002_keyrings_audit.ts'
 import * as membershipNotify from './20261123_0003_membership_notify.ts'
 import * as edge from './20261123_0004_edge.ts'
+import * as sync from './20261123_0005_sync.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '20261123_0002_keyrings_audit': keyringsAudit,
   '20261123_0003_membership_notify': membershipNotify,
   '20261123_0004_edge': edge,
+  '20261123_0005_sync': sync,
 }
 
 /** A knex migration source over the list above. */
