@@ -11,7 +11,6 @@
  */
 import type { Knex } from 'knex'
 import type { Block } from '../../../e2ee/schema.ts'
-import { Conflict } from '../errors.ts'
 import type { MinerRow } from '../models/miner.ts'
 import type { Actor } from '../plugins/app/auth.ts'
 import type { Role } from '../schemas/common.ts'
@@ -40,10 +39,15 @@ export interface BlockWrite {
 /** What a block write returns: enough for the secret routes' and sync's answers. */
 export type WrittenMiner = Pick<MinerRow, 'id' | 'site_id' | 'revision' | 'use_full_e2ee' | 'encrypted_credentials' | 'encrypted_connection_full'>
 
-/** Thrown by the slow path when a sync change was made on a stale revision. */
-export class RevisionConflict extends Conflict {
+/**
+ * Thrown by the slow path when a sync change was made on a stale revision. A plain
+ * Error: @fastify/error classes match `instanceof` by code, so a subclass of
+ * Conflict would also match every other 409.
+ */
+export class RevisionConflict extends Error {
+  readonly statusCode = 409
   constructor(readonly current: MinerRow) {
-    super('apply the change', `the miner is at revision ${current.revision}, not the one the change was made on`)
+    super(`Cannot apply the change: the miner is at revision ${current.revision}, not the one the change was made on`)
   }
 }
 

@@ -9,6 +9,7 @@ import keyring from './keyring.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
 import sites from './sites.ts'
+import sync from './sync.ts'
 
 const routes: FastifyPluginAsync = async (app) => {
   await app.register(health)
@@ -19,6 +20,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(keyring, { prefix: '/api/keyring' })
   await app.register(audit, { prefix: '/api/audit' })
   await app.register(devices, { prefix: '/api' })
+  await app.register(sync, { prefix: '/api/sync' })
   await app.register(edge, { prefix: '/api/edge' })
 }
 

@@ -12,7 +12,7 @@ import { MinerAddress, MinerPort } from './miners.ts'
  * union, so serialising a response needs no schema matching. Stored blocks were
  * validated strictly on the way in; unknown keys are still dropped on the way out.
  */
-const StoredBlock = Type.Object({
+export const StoredBlock = Type.Object({
   ciphertext: Type.String(),
   iv: Type.String(),
   salt: Type.Optional(Type.String()),
