@@ -89,10 +89,14 @@ export interface LoopOptions extends PollOptions {
 /** Polls `targets` every interval (with jitter) until `signal` aborts. */
 export async function pollLoop(targets: () => readonly PollTarget[], options: LoopOptions): Promise<void> {
   const { intervalMs = 30_000, jitter = 0.1, signal } = options
-  const client = new CgminerClient({ timeoutMs: options.timeoutMs ?? 5000, connectTimeoutMs: options.connectTimeoutMs, signal })
+  const timeoutMs = options.timeoutMs ?? 5000
+  // An undefined connectTimeoutMs would override the client's default with a 0 ms timer.
+  const client = new CgminerClient({ timeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs, signal })
   while (!signal.aborted) {
     const started = performance.now()
     await options.onCycle(await pollCycle(targets(), { ...options, client }))
+    // An abort during the cycle has already fired; waiting for it would wait the whole interval.
+    if (signal.aborted) break
     const wait = intervalMs * (1 + (Math.random() * 2 - 1) * jitter) - (performance.now() - started)
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, Math.max(0, wait))

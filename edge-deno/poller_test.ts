@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { startSimulator } from '../tests/sim/simulator.ts'
-import { mapPool, pollCycle } from './poller.ts'
+import { mapPool, pollCycle, pollLoop } from './poller.ts'
+import type { MinerTelemetry } from './telemetry.ts'
 import { randomLoopbackBase } from './testdata/loopback.ts'
 
 Deno.test('pollCycle() returns telemetry for every miner in input order', async () => {
@@ -35,4 +36,20 @@ Deno.test('mapPool() never runs more than the cap at once', async () => {
   })
   assert.equal(peak, 5)
   assert.deepEqual(out.slice(0, 3), [0, 2, 4])
+})
+
+Deno.test('pollLoop() without a connect timeout connects within the poll timeout and stops right after an abort in onCycle', async () => {
+  await using sim = await startSimulator({ miners: 8, baseAddress: randomLoopbackBase(), port: 0 })
+  const controller = new AbortController()
+  const started = performance.now()
+  let seen: MinerTelemetry[] = []
+  await pollLoop(() => sim.addresses, {
+    timeoutMs: 2000, intervalMs: 60_000, signal: controller.signal,
+    onCycle(telemetry) {
+      seen = telemetry
+      controller.abort()
+    },
+  })
+  assert.ok(performance.now() - started < 5000, 'waited for the interval after the abort')
+  assert.deepEqual(seen.map((t) => t.error), seen.map(() => null))
 })
