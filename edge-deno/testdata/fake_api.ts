@@ -40,6 +40,8 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
     if (path === '/api/edge/enroll' && request.method === 'POST') {
       const { code } = await request.json()
       const device = options.enroll?.[code]
+      // One-time, like the real codes.
+      if (device) delete options.enroll![code]
       return device ? json(200, device) : error(401, 'This enrolment code is unknown, already used or expired; ask for a new one')
     }
     const auth = request.headers.get('authorization') ?? ''
