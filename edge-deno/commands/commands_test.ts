@@ -76,3 +76,8 @@ Deno.test('every command answers --help with its usage and exit code 0', async (
     assert.match(out, new RegExp(`^Usage: edge-deno ${name}`))
   }
 })
+
+Deno.test('run and enroll refuse a bad setting with a message naming it', async () => {
+  assert.deepEqual(await cli(['run', '--interval=5', '--state-dir', '/nonexistent']), { code: 1, out: "Cannot use --interval '5': expected an integer, at least 100" })
+  assert.deepEqual(await cli(['enroll', 'ABCDE-FGHJK', '--state-dir', '/nonexistent', '--api', 'ftp://x']), { code: 1, out: "Cannot use API URL 'ftp://x': expected http or https" })
+})

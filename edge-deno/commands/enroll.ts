@@ -1,5 +1,6 @@
 import { ApiClient } from '../api_client.ts'
-import { COMMON_FLAG_HELP, loadConfig } from '../config.ts'
+import { COMMON_FLAG_HELP } from '../config.ts'
+import { commandConfig } from './_config.ts'
 import { loadDevice, saveDevice } from '../state.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
 
@@ -19,13 +20,9 @@ const enroll: Command = {
   summary: 'pair this collector with a site using a one-time enrolment code',
   help,
   async run(args) {
-    let config
-    try {
-      config = await loadConfig(args)
-    } catch (error) {
-      return fail(`Cannot enroll: ${reasonOf(error).replace(/^Cannot /, '')}`)
-    }
-    if (config.help) return console.log(help), 0
+    const loaded = await commandConfig(args, help)
+    if ('exit' in loaded) return loaded.exit
+    const { config } = loaded
     if (config.positionals.length !== 1) return fail('Cannot enroll: expected one <code>')
     if (!config.apiUrl) return fail('Cannot enroll: no API URL; pass --api <url> or set HASHINSIGHT_API_URL')
     try {

@@ -1,6 +1,7 @@
 import { ApiError } from '../api_client.ts'
 import { runCollector } from '../collector.ts'
-import { COMMON_FLAG_HELP, loadConfig } from '../config.ts'
+import { COMMON_FLAG_HELP } from '../config.ts'
+import { commandConfig } from './_config.ts'
 import { readPassphrase } from '../passphrase.ts'
 import { loadDevice } from '../state.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
@@ -35,13 +36,9 @@ const run: Command = {
   summary: 'poll the site miners and push telemetry to the API',
   help,
   async run(args) {
-    let config
-    try {
-      config = await loadConfig(args)
-    } catch (error) {
-      return fail(`Cannot run: ${reasonOf(error).replace(/^Cannot /, '')}`)
-    }
-    if (config.help) return console.log(help), 0
+    const loaded = await commandConfig(args, help)
+    if ('exit' in loaded) return loaded.exit
+    const { config } = loaded
     if (config.positionals.length > 0) return fail(`Cannot run: unexpected argument '${config.positionals[0]}'`)
     const controller = new AbortController()
     const stop = () => controller.abort()
