@@ -8,6 +8,7 @@ import * as keyringsAudit from './20261123_0002_keyrings_audit.ts'
 import * as membershipNotify from './20261123_0003_membership_notify.ts'
 import * as edge from './20261123_0004_edge.ts'
 import * as sync from './20261123_0005_sync.ts'
+import * as live from './20261123_0006_live.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '20261123_0003_membership_notify': membershipNotify,
   '20261123_0004_edge': edge,
   '20261123_0005_sync': sync,
+  '20261123_0006_live': live,
 }
 
 /** A knex migration source over the list above. */

@@ -16,6 +16,7 @@ import security from './plugins/external/security.ts'
 import auth from './plugins/app/auth.ts'
 import auditSealer from './plugins/app/audit_sealer.ts'
 import deviceAuth from './plugins/app/device_auth.ts'
+import streamHub from './plugins/app/stream_hub.ts'
 import routes from './routes/index.ts'
 import pwaStatic from './plugins/app/pwa_static.ts'
 
@@ -96,6 +97,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(auth)
   await app.register(auditSealer)
   await app.register(deviceAuth)
+  await app.register(streamHub)
   await app.register(routes)
   if (config.servePwa !== false) await app.register(pwaStatic)
   if (!app.hasDecorator('sendFile')) {

@@ -7,6 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BadInput, Forbidden, Unauthorized } from '../errors.ts'
 import { appendAudit } from '../lib/audit.ts'
+import { applyLiveBatch } from '../lib/live_ingest.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
@@ -96,6 +97,7 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
             },
           })))],
         )
+        await applyLiveBatch(trx, tenantId, siteId, samples)
         return { batch_id, accepted: samples.length, duplicate: false }
       })
     })

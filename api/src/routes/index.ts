@@ -9,6 +9,7 @@ import keyring from './keyring.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
 import sites from './sites.ts'
+import stream from './stream.ts'
 import sync from './sync.ts'
 
 const routes: FastifyPluginAsync = async (app) => {
@@ -21,6 +22,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(audit, { prefix: '/api/audit' })
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
+  await app.register(stream, { prefix: '/api/stream' })
   await app.register(edge, { prefix: '/api/edge' })
 }
 

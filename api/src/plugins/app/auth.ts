@@ -24,8 +24,10 @@ declare module 'fastify' {
     actor: Actor
   }
   interface FastifyInstance {
-    /** preHandler for routes that need a signed-in member. */
+    /** onRequest hook for routes that need a signed-in member (session token). */
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
+    /** The member's current role and sites, or undefined if no longer a member. */
+    resolveActor(userId: string, tenantId: string): Promise<Actor | undefined>
   }
 }
 
@@ -49,6 +51,10 @@ export default fp(
       return value
     }
 
+    app.decorate('resolveActor', async (userId: string, tenantId: string) => {
+      const member = await membership(userId, tenantId)
+      return member ? { userId, tenantId, ...member } : undefined
+    })
     app.decorateRequest('actor', null as unknown as Actor)
     app.decorate('authenticate', async (request: FastifyRequest) => {
       try {
@@ -56,10 +62,11 @@ export default fp(
       } catch {
         throw new Unauthorized('Missing, expired or invalid session token')
       }
-      const { sub, tid } = request.user
-      const member = await membership(sub, tid)
-      if (!member) throw new Unauthorized('This account is no longer a member of the tenant')
-      request.actor = { userId: sub, tenantId: tid, ...member }
+      // Tokens made for one purpose (a stream ticket) do not open the API.
+      if (request.user.purpose) throw new Unauthorized('Missing, expired or invalid session token')
+      const actor = await app.resolveActor(request.user.sub, request.user.tid)
+      if (!actor) throw new Unauthorized('This account is no longer a member of the tenant')
+      request.actor = actor
     })
   },
   { name: 'auth', dependencies: ['db', 'db-events', 'jwt'] },

@@ -7,6 +7,8 @@ export interface SessionClaims {
   sub: string
   /** tenant id */
   tid: string
+  /** Set on single-purpose tokens (a stream ticket), which session routes refuse. */
+  purpose?: 'stream'
 }
 
 declare module '@fastify/jwt' {

@@ -1,0 +1,163 @@
+/**
+ * Fan-out of live events to server-sent-event clients. Every API process runs
+ * one hub: PostgreSQL NOTIFY says a feed grew, the hub reads the new rows of both
+ * feeds (stream_events: telemetry and alerts; sync_changes: miner changes) below
+ * the transaction horizon, in order, and hands each to the connected clients who
+ * may see it. Because every process reads the same feeds, a client gets every
+ * event whichever process it is connected to and whichever wrote it, and an event
+ * id (the position in both feeds) lets a reconnecting client resume exactly.
+ */
+import fp from 'fastify-plugin'
+import { formatPosition, type FeedCursor, type StreamPosition } from '../../lib/feed_cursor.ts'
+import type { Actor } from './auth.ts'
+
+export interface StreamEvent {
+  id: string
+  type: string
+  tenantId: string
+  siteId: string | null
+  data: unknown
+}
+
+export interface StreamClient {
+  actor: Actor
+  send(event: StreamEvent): void
+  close(reason: string): void
+}
+
+export interface StreamHub {
+  /** Adds a client; with `since`, first replays what it missed (still kept: one hour). */
+  attach(client: StreamClient, since?: StreamPosition): Promise<void>
+  detach(client: StreamClient): void
+  readonly position: StreamPosition
+  readonly clients: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    streamHub: StreamHub
+  }
+}
+
+const PAGE = 1000
+const TICK_MS = 500
+
+function visibleTo(actor: Actor, e: StreamEvent): boolean {
+  return e.tenantId === actor.tenantId && (e.siteId === null || actor.allowedSiteIds === null || actor.allowedSiteIds.includes(e.siteId))
+}
+
+export default fp(
+  async (app) => {
+    const clients = new Set<StreamClient>()
+    // Where live delivery stands; set from the horizon when the hub first reads.
+    let position: StreamPosition | undefined
+    // Drains and replays run one at a time, so a replay ends exactly where live delivery resumes.
+    let queue: Promise<unknown> = Promise.resolve()
+    const serial = <T>(work: () => Promise<T>): Promise<T> => {
+      const next = queue.then(work, work)
+      queue = next.catch(() => {})
+      return next
+    }
+
+    async function horizon(): Promise<StreamPosition> {
+      const { rows } = await app.knex.raw('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x')
+      const start: FeedCursor = { txid: rows[0].x, seq: 0 }
+      return { events: start, changes: start }
+    }
+
+    /** The rows of both feeds after `from` (up to `to`), with the position after the last. */
+    async function read(from: StreamPosition, to: StreamPosition | undefined, tenantId?: string): Promise<{ events: StreamEvent[]; end: StreamPosition }> {
+      const out: StreamEvent[] = []
+      let cursor = { ...from }
+      const upTo = (feed: 'events' | 'changes') => (to ? `AND (txid, seq) <= (${app.knex.raw('?::xid8, ?', [to[feed].txid, to[feed].seq]).toQuery()})` : '')
+      const tenant = tenantId ? app.knex.raw('AND tenant_id = ?', [tenantId]).toQuery() : ''
+      for (;;) {
+        const { rows } = await app.knex.raw(
+          `SELECT seq, txid::text AS txid, tenant_id, site_id, type, data FROM stream_events
+            WHERE (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot()) ${upTo('events')} ${tenant}
+            ORDER BY txid, seq LIMIT ${PAGE}`, [cursor.events.txid, cursor.events.seq])
+        for (const r of rows) {
+          cursor = { ...cursor, events: { txid: r.txid, seq: Number(r.seq) } }
+          out.push({ id: formatPosition(cursor), type: r.type, tenantId: r.tenant_id, siteId: r.site_id, data: r.data })
+        }
+        if (rows.length < PAGE) break
+      }
+      for (;;) {
+        const { rows } = await app.knex.raw(
+          `SELECT seq, txid::text AS txid, tenant_id, site_id, subject_id, revision FROM sync_changes
+            WHERE (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot()) ${upTo('changes')} ${tenant}
+            ORDER BY txid, seq LIMIT ${PAGE}`, [cursor.changes.txid, cursor.changes.seq])
+        for (const r of rows) {
+          cursor = { ...cursor, changes: { txid: r.txid, seq: Number(r.seq) } }
+          out.push({ id: formatPosition(cursor), type: 'miner.changed', tenantId: r.tenant_id, siteId: r.site_id, data: { miner_id: r.subject_id, site_id: r.site_id, revision: Number(r.revision) } })
+        }
+        if (rows.length < PAGE) break
+      }
+      return { events: out, end: cursor }
+    }
+
+    const drain = () => serial(async () => {
+      if (closed) return
+      position ??= await horizon()
+      const { events, end } = await read(position, undefined)
+      for (const e of events) for (const c of clients) if (visibleTo(c.actor, e)) c.send(e)
+      position = end
+    }).catch((err: unknown) => app.log.warn({ err: { message: (err as Error).message } }, 'stream: cannot read the feeds; will retry'))
+
+    let pending: NodeJS.Timeout | undefined
+    const soon = () => {
+      pending ??= setTimeout(() => {
+        pending = undefined
+        void drain()
+      }, 5)
+    }
+    app.dbEvents.on('stream_events', soon)
+    app.dbEvents.on('sync_changes', soon)
+    // A member removed or moved to other sites is re-checked on open streams at once.
+    app.dbEvents.on('membership_changed', (key) => {
+      for (const c of clients) {
+        if (`${c.actor.userId}:${c.actor.tenantId}` !== key) continue
+        void app.resolveActor(c.actor.userId, c.actor.tenantId).then((actor) => {
+          if (actor) c.actor = actor
+          else c.close('membership ended')
+        })
+      }
+    })
+    // Also on a timer: a feed row waits below the horizon for an older transaction that may end without notifying.
+    const tick = setInterval(() => void drain(), TICK_MS)
+    tick.unref()
+    let closed = false
+
+    app.addHook('onReady', async () => {
+      position = await horizon().catch(() => undefined)
+    })
+    app.addHook('preClose', async () => {
+      closed = true
+      clearInterval(tick)
+      clearTimeout(pending)
+      for (const c of clients) c.close('server shutting down')
+      clients.clear()
+    })
+
+    app.decorate('streamHub', {
+      attach: (client: StreamClient, since?: StreamPosition) => serial(async () => {
+        position ??= await horizon()
+        if (since) {
+          const { events } = await read(since, position, client.actor.tenantId)
+          for (const e of events) if (visibleTo(client.actor, e)) client.send(e)
+        }
+        clients.add(client)
+      }),
+      detach: (client: StreamClient) => {
+        clients.delete(client)
+      },
+      get position() {
+        return position ?? { events: { txid: '0', seq: 0 }, changes: { txid: '0', seq: 0 } }
+      },
+      get clients() {
+        return clients.size
+      },
+    })
+  },
+  { name: 'stream-hub', dependencies: ['db', 'db-events', 'auth'] },
+)
