@@ -9,6 +9,7 @@ import * as membershipNotify from './20261123_0003_membership_notify.ts'
 import * as edge from './20261123_0004_edge.ts'
 import * as sync from './20261123_0005_sync.ts'
 import * as live from './20261123_0006_live.ts'
+import * as rollups from './20261123_0007_rollups.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '20261123_0004_edge': edge,
   '20261123_0005_sync': sync,
   '20261123_0006_live': live,
+  '20261123_0007_rollups': rollups,
 }
 
 /** A knex migration source over the list above. */

@@ -17,6 +17,7 @@ import auth from './plugins/app/auth.ts'
 import auditSealer from './plugins/app/audit_sealer.ts'
 import deviceAuth from './plugins/app/device_auth.ts'
 import streamHub from './plugins/app/stream_hub.ts'
+import housekeeping from './plugins/app/housekeeping.ts'
 import routes from './routes/index.ts'
 import pwaStatic from './plugins/app/pwa_static.ts'
 
@@ -98,6 +99,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(auditSealer)
   await app.register(deviceAuth)
   await app.register(streamHub)
+  await app.register(housekeeping)
   await app.register(routes)
   if (config.servePwa !== false) await app.register(pwaStatic)
   if (!app.hasDecorator('sendFile')) {

@@ -15,7 +15,8 @@ import { EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, Telemetry
 import { KeyringResponse } from '../schemas/keyring.ts'
 
 // An address in an error message would leak a full-E2EE miner's location.
-const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}\b|\[?[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\]?/i
+// IPv4, or IPv6 (with '::' or at least four colons, so a time like 12:30:45 passes).
+const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}\b|(?:[0-9a-f]{0,4}:){4,7}[0-9a-f]{0,4}|[0-9a-f]{0,4}::[0-9a-f:]*/i
 
 const edge: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/enroll', {

@@ -6,6 +6,7 @@ import devices from './devices.ts'
 import edge from './edge.ts'
 import health from './health.ts'
 import keyring from './keyring.ts'
+import live from './live.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
 import sites from './sites.ts'
@@ -23,6 +24,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
   await app.register(stream, { prefix: '/api/stream' })
+  await app.register(live, { prefix: '/api' })
   await app.register(edge, { prefix: '/api/edge' })
 }
 
