@@ -1,0 +1,112 @@
+/**
+ * The farm, end to end across runtimes: the real API (Node, PostgreSQL), the
+ * cgminer simulator and the edge collector (Deno). Secrets are encrypted here as
+ * the owner's device would; the collector enrols with a one-time code, decrypts
+ * on the farm, polls over TCP and pushes telemetry that names miners by id only.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createKeyring, encryptBlock, encryptObject } from '../e2ee/mod.ts'
+import { startTestApi, type Session, type TestApi } from './support/api.ts'
+import { runEdge, startSimulator } from './support/processes.ts'
+
+const PASSPHRASE = 'farm passphrase for the edge test'
+let api: TestApi
+let base: string
+let owner: Session
+let sim: Awaited<ReturnType<typeof startSimulator>>
+let dir: string
+let stateDir: string
+let passphraseFile: string
+let siteId: string
+const miners: Record<'v1' | 'v2' | 'full', string> = { v1: '', v2: '', full: '' }
+let fullAddress: string
+
+const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+  api.app.inject({ method, url, headers: owner.headers, ...(payload ? { payload } : {}) })
+
+beforeAll(async () => {
+  api = await startTestApi()
+  base = await api.app.listen({ port: 0, host: '127.0.0.1' })
+  // A random 127.x.y base keeps parallel runs apart.
+  const x = 100 + Math.floor(Math.random() * 100)
+  sim = await startSimulator(['--miners', '3', '--base', `127.${x}.7.1`, '--port', '0', '--clean'])
+  dir = await mkdtemp(join(tmpdir(), 'hashinsight-edge-e2e-'))
+  stateDir = join(dir, 'state')
+  passphraseFile = join(dir, 'passphrase')
+  await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
+
+  owner = await api.register()
+  siteId = (await call('POST', '/api/sites', { name: 'Farm' })).json().id
+  const { wrapped, key } = await createKeyring(PASSPHRASE, owner.tenantId)
+  await call('PUT', '/api/keyring', { keyring: wrapped })
+  const address = (i: number) => `127.${x}.7.${i + 1}`
+  miners.v1 = (await call('POST', `/api/sites/${siteId}/miners`, { name: 'plan-a-v1', ip_address: address(0), port: sim.port })).json().id
+  miners.v2 = (await call('POST', `/api/sites/${siteId}/miners`, { name: 'plan-a-v2', ip_address: address(1), port: sim.port })).json().id
+  miners.full = (await call('POST', `/api/sites/${siteId}/miners`, { name: 'plan-b', ip_address: address(2), port: sim.port })).json().id
+  fullAddress = address(2)
+  const creds = { username: 'root', password: 'miner-pw-5521', pool_password: 'x' }
+  await call('POST', `/api/miners/${miners.v1}/credentials`, { encrypted_credentials: await encryptObject(creds, PASSPHRASE) })
+  await call('POST', `/api/miners/${miners.v2}/credentials`, {
+    encrypted_credentials: await encryptBlock(key, creds, { tenantId: owner.tenantId, kind: 'credentials', subjectId: miners.v2, counter: 1 }),
+  })
+  const conn = { ip_address: fullAddress, port: sim.port, username: 'root', password: 'full-pw-7781', pool_url: 'stratum+tcp://secret.example:3333', pool_user: 'wallet.w1', pool_password: 'x' }
+  const full = await call('POST', `/api/miners/${miners.full}/connection_full`, {
+    use_full_e2ee: true,
+    encrypted_connection_full: await encryptBlock(key, conn, { tenantId: owner.tenantId, kind: 'connection_full', subjectId: miners.full, counter: 1 }),
+  })
+  expect(full.statusCode).toBe(200)
+}, 120_000)
+
+afterAll(async () => {
+  await sim?.stop()
+  await api?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe('the edge collector against the real API and the simulator', () => {
+  test('enrols with a one-time code and keeps the token to itself', async () => {
+    const code = (await call('POST', `/api/sites/${siteId}/devices`, { name: 'rig 1' })).json().enrollment_code
+    const enrolled = await runEdge(['enroll', code, '--api', base, '--state-dir', stateDir])
+    expect(enrolled.code, enrolled.stderr).toBe(0)
+    expect(enrolled.stdout + enrolled.stderr).not.toMatch(/hie_[A-Za-z0-9_-]{20,}/)
+  }, 60_000)
+
+  test('run --once decrypts v1, v2 and full-E2EE miners on the farm and delivers one sample each', async () => {
+    const run = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--timeout', '3000'])
+    expect(run.code, run.stderr).toBe(0)
+    const rows = await api.app.knex('telemetry').whereIn('miner_id', Object.values(miners)).select('miner_id', 'online', 'hashrate_ths', 'detail')
+    expect(new Set(rows.map((r) => r.miner_id))).toEqual(new Set(Object.values(miners)))
+    for (const r of rows) {
+      expect(r.online, JSON.stringify(r.detail)).toBe(true)
+      expect(r.hashrate_ths).toBeGreaterThan(0)
+    }
+    // The full-E2EE miner's address and pool account reached no table.
+    for (const table of ['telemetry', 'telemetry_batches', 'stream_events', 'miner_live', 'hosting_miners', 'audit_events']) {
+      const { rows: text } = await api.app.knex.raw(`SELECT string_agg(t::text, ' ') AS all FROM ${table} t`)
+      expect(text[0].all ?? '', table).not.toContain(fullAddress)
+      expect(text[0].all ?? '', table).not.toContain('wallet.w1')
+    }
+  }, 90_000)
+
+  test('with the API down, samples wait in the spool and arrive once when it is back', async () => {
+    const before = Number((await api.app.knex('telemetry').count('* as n').first())!.n)
+    const down = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--api', 'http://127.0.0.1:9', '--timeout', '3000'])
+    expect(down.code, down.stderr).toBe(0)
+    expect(Number((await api.app.knex('telemetry').count('* as n').first())!.n)).toBe(before)
+    const up = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--timeout', '3000'])
+    expect(up.code, up.stderr).toBe(0)
+    // The spooled cycle and the new one: two samples per miner, each stored once.
+    expect(Number((await api.app.knex('telemetry').count('* as n').first())!.n)).toBe(before + 6)
+  }, 120_000)
+
+  test('a revoked device stops with exit code 3', async () => {
+    const device = await api.app.knex('edge_devices').where({ site_id: siteId, status: 'active' }).first('id')
+    await call('POST', `/api/devices/${device.id}/revoke`)
+    const run = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile])
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(/enrol/i)
+  }, 60_000)
+})
