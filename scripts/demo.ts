@@ -133,6 +133,9 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop())
 process.on('SIGTERM', () => void stop())
+// Whoever started us is gone (npm killed without passing the signal on): stop too.
+const parent = process.ppid
+setInterval(() => process.ppid !== parent && void stop(), 1000).unref()
 
 main().catch(async (err: Error) => {
   console.error(`[demo] ${err.message}`)

@@ -102,7 +102,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(housekeeping)
   await app.register(routes)
   if (config.servePwa !== false) await app.register(pwaStatic)
-  if (!app.hasDecorator('sendFile')) {
+  if (!app.hasReplyDecorator('sendFile')) {
     app.setNotFoundHandler((request, reply) =>
       reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` }),
     )

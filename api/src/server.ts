@@ -38,7 +38,11 @@ const dataDir = resolve(config.dataDir)
 await mkdir(dataDir, { recursive: true })
 const log = (line: string) => console.log(`[hashinsight] ${line}`)
 const database = await prepareDatabase({ databaseUrl: config.databaseUrl, dataDir, log })
-const app = await buildApp({ ...config, databaseUrl: database.url, jwtSecret: await jwtSecret(dataDir, config.jwtSecret) })
+const app = await buildApp({ ...config, databaseUrl: database.url, jwtSecret: await jwtSecret(dataDir, config.jwtSecret) }).catch(async (err: unknown) => {
+  // Never leave the embedded PostgreSQL running behind a server that could not start.
+  await database.stop()
+  throw err
+})
 
 let stopping = false
 async function shutdown(signal: string): Promise<void> {
