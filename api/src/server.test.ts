@@ -15,7 +15,8 @@ let dataDir: string
 let server: ChildProcess | undefined
 
 async function start(port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
+  // SERVE_PWA=false: this test is about the API process; a fresh clone would otherwise build the PWA first.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', SERVE_PWA: 'false' }
   delete env.DATABASE_URL
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
