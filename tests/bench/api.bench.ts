@@ -6,38 +6,13 @@
  */
 import autocannon from 'autocannon'
 import knexFactory from 'knex'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { startEmbeddedPostgres } from '../../api/src/db/embedded_postgres.ts'
-import { migrateLatest } from '../../migrations/index.ts'
-import { databaseUrl } from '../support/database.ts'
 import { result, type BenchResult, type BenchSuite } from './report.ts'
+import { benchDatabase, startServer } from './servers.ts'
 
 const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 10)
 const CONNECTIONS = 10
 const MINERS = 200
-const root = resolve(import.meta.dirname, '../..')
-
-async function startServer(mode: 'app' | 'baseline', url: string, jwtSecret: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', 'tests/bench/api_server.ts', mode], {
-    cwd: root, env: { ...process.env, BENCH_DATABASE_URL: url, BENCH_JWT_SECRET: jwtSecret }, stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const port = await new Promise<number>((done, fail) => {
-    let out = ''
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = /READY (\d+)/.exec(out)
-      if (m) done(Number(m[1]))
-    })
-    child.once('exit', (code) => fail(new Error(`Cannot start the ${mode} server (exit ${code})`)))
-  })
-  return { port, child }
-}
-
-const stopServer = (child: ChildProcess) => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM') })
 
 function v1Block(): string {
   const b = (n: number) => randomBytes(n).toString('base64')
@@ -83,16 +58,9 @@ async function seed(port: number): Promise<{ token: string; paths: string[] }> {
 const suite: BenchSuite = {
   name: 'api.credentials',
   async run(): Promise<BenchResult[]> {
-    const dir = await mkdtemp(join(tmpdir(), 'hashinsight-bench-'))
-    const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') })
-    const adminUrl = process.env.DATABASE_URL ?? pg!.url
-    const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } })
-    await admin.raw('DROP DATABASE IF EXISTS hashinsight_bench WITH (FORCE)')
-    await admin.raw('CREATE DATABASE hashinsight_bench')
-    await admin.destroy()
-    const url = databaseUrl(adminUrl, 'hashinsight_bench')
+    const database = await benchDatabase('hashinsight_bench')
+    const url = database.url
     const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
-    await migrateLatest(db)
     await db.raw('CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, miner_id uuid NOT NULL, block jsonb NOT NULL)')
     await db.destroy()
     const jwtSecret = randomBytes(32).toString('hex')
@@ -101,11 +69,11 @@ const suite: BenchSuite = {
       const { token, paths } = await seed(app.port)
       const appPost = await load(app.port, 'POST', paths, token)
       const appGet = await load(app.port, 'GET', paths, token)
-      await stopServer(app.child)
+      await app.stop()
       const baseline = await startServer('baseline', url, jwtSecret)
       const basePost = await load(baseline.port, 'POST', paths, token)
       const baseGet = await load(baseline.port, 'GET', paths, token)
-      await stopServer(baseline.child)
+      await baseline.stop()
       const note = (r: { errors: number }) => `goal >= 0.6 of baseline; ${CONNECTIONS} connections, ${DURATION_S} s, ${r.errors} non-2xx`
       return [
         result('api.credentials.post', appPost.rps, 'req/s', basePost.rps, note(appPost)),
@@ -114,8 +82,7 @@ const suite: BenchSuite = {
         result('api.credentials.get.p99', appGet.p99, 'ms', baseGet.p99, 'p99 latency; baseline is the bare SELECT route'),
       ]
     } finally {
-      await pg?.stop()
-      await rm(dir, { recursive: true, force: true })
+      await database.close()
     }
   },
 }

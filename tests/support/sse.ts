@@ -3,6 +3,8 @@ export interface SseEvent {
   id?: string
   event: string
   data: unknown
+  /** performance.now() when the event was parsed. */
+  receivedAt: number
 }
 
 export interface SseConnection {
@@ -37,7 +39,7 @@ export async function connectSse(url: string, headers: Record<string, string> = 
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
-          const e: SseEvent = { event: 'message', data: undefined }
+          const e: SseEvent = { event: 'message', data: undefined, receivedAt: performance.now() }
           let data = ''
           for (const line of block.split('\n')) {
             if (line.startsWith('id: ')) e.id = line.slice(4)

@@ -1,0 +1,112 @@
+/**
+ * live.ingest: telemetry samples/s stored through POST /api/edge/telemetry in
+ * batches of 500 (raw rows, live state, alerts and stream events in one
+ * transaction per batch), against PostgreSQL COPY of the same raw rows in the same
+ * run (goal >= 0.3 of COPY).
+ * live.stream.fanout: 1 000 SSE clients on one API process; p99 delay from the
+ * start of the ingest request to each client receiving the event (goal <= 250 ms).
+ * Both bounded in count and time, loopback only.
+ */
+import knexFactory from 'knex'
+import { randomBytes, randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { connectSse, type SseConnection } from '../support/sse.ts'
+import { result, type BenchResult, type BenchSuite } from './report.ts'
+import { benchDatabase, call, startServer } from './servers.ts'
+
+const MINERS = 500
+const BATCHES = Number(process.env.BENCH_LIVE_BATCHES ?? 60)
+const SENDERS = 4
+const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000)
+const EVENTS = 20
+
+function sample(minerId: string, at: Date, i: number) {
+  return {
+    miner_id: minerId, at: at.toISOString(), online: i % 97 !== 0, error: null, hashrate_ths: 100 + (i % 13), hashrate_avg_ths: 100,
+    accepted_shares: 1000 + i, rejected_shares: 1, stale_shares: 0, hardware_errors: 0, chip_temps_c: [70 + (i % 9), 71, 69],
+    board_temps_c: [60, 61, 59], ambient_c: 25, fans_rpm: [5400, 5460], power_w: 3250, uptime_s: 86_400 + i,
+    model: 'Antminer S19 Pro', firmware: '49.0.1.3', pool_status: 'Alive', warnings: [],
+  }
+}
+
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? NaN
+
+const suite: BenchSuite = {
+  name: 'live',
+  async run(): Promise<BenchResult[]> {
+    const database = await benchDatabase('hashinsight_bench_live')
+    const db = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 2 } })
+    const server = await startServer('app', database.url, randomBytes(32).toString('hex'))
+    const base = `http://127.0.0.1:${server.port}`
+    try {
+      const owner = await call(base, 'POST', '/api/auth/register', undefined, { email: 'live@example.com', password: 'live bench password', tenantName: 'Live' })
+      const site = await call(base, 'POST', '/api/sites', owner.token, { name: 'Live site' })
+      const minerRows = Array.from({ length: MINERS }, (_, i) => ({ tenant_id: owner.tenant.id, site_id: site.id, name: `m${i}`, ip_address: '10.0.0.1', port: 4028 }))
+      const ids: string[] = (await db('hosting_miners').insert(minerRows).returning('id')).map((r: { id: string }) => r.id)
+      const { enrollment_code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, owner.token, { name: 'bench rig' })
+      const device = (await call(base, 'POST', '/api/edge/enroll', undefined, { code: enrollment_code })).token
+      const start = Date.now() - BATCHES * 30_000
+      const batches = Array.from({ length: BATCHES }, (_, b) => ({ batch_id: randomUUID(), samples: ids.map((id, i) => sample(id, new Date(start + b * 30_000), b * MINERS + i)) }))
+
+      // Ingest through the route, SENDERS batches in flight.
+      let next = 0
+      const t0 = performance.now()
+      await Promise.all(Array.from({ length: SENDERS }, async () => {
+        while (next < batches.length) await call(base, 'POST', '/api/edge/telemetry', device, batches[next++])
+      }))
+      const routeRate = (BATCHES * MINERS) / ((performance.now() - t0) / 1000)
+
+      // Baseline: COPY of the same raw rows into the same table.
+      const client = new pg.Client(database.url)
+      await client.connect()
+      const lines = batches.flatMap((b) => b.samples.map((s) => [
+        owner.tenant.id, site.id, s.miner_id, s.at, s.online, s.hashrate_ths, s.hashrate_avg_ths, s.accepted_shares, s.rejected_shares,
+        s.stale_shares, s.hardware_errors, Math.max(...s.chip_temps_c), s.power_w, s.uptime_s,
+        JSON.stringify({ chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, fans_rpm: s.fans_rpm, model: s.model, firmware: s.firmware }).replace(/\\/g, '\\\\'),
+        randomUUID(),
+      ].join('\t') + '\n'))
+      const t1 = performance.now()
+      await pipeline(Readable.from(lines), client.query(copyFrom(`COPY telemetry (tenant_id, site_id, miner_id, at, online, hashrate_ths, hashrate_avg_ths,
+        accepted_shares, rejected_shares, stale_shares, hardware_errors, temp_chip_max_c, power_w, uptime_s, detail, batch_id) FROM STDIN`)))
+      const copyRate = lines.length / ((performance.now() - t1) / 1000)
+      await client.end()
+
+      // Fan-out: CLIENTS streams, EVENTS single-sample batches, delay per delivery.
+      const { ticket } = await call(base, 'POST', '/api/stream/ticket', owner.token)
+      const streams: SseConnection[] = []
+      for (let i = 0; i < CLIENTS; i += 50) {
+        streams.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, () => connectSse(`${base}/api/stream?ticket=${encodeURIComponent(ticket)}`)))))
+      }
+      const sentAt: number[] = []
+      for (let e = 0; e < EVENTS; e++) {
+        sentAt[e] = performance.now()
+        await call(base, 'POST', '/api/edge/telemetry', device, { batch_id: randomUUID(), samples: [{ ...sample(ids[0]!, new Date(), e), hashrate_ths: 5000 + e }] })
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const delays: number[] = []
+      const deadline = performance.now() + 10_000
+      await Promise.all(streams.map(async (s) => {
+        for (let e = 0; e < EVENTS; e++) {
+          const got = await s.waitFor((x) => x.event === 'telemetry' && (x.data as { miners: { hashrate_ths: number }[] }).miners[0]!.hashrate_ths === 5000 + e, Math.max(1, deadline - performance.now())).catch(() => undefined)
+          if (got) delays.push(got.receivedAt - sentAt[e]!)
+        }
+      }))
+      for (const s of streams) s.close()
+      const delivered = delays.length
+      return [
+        result('live.ingest', routeRate, 'samples/s', copyRate, `batches of ${MINERS}, ${SENDERS} in flight, ${BATCHES} batches; baseline: COPY of the same raw rows; goal >= 0.3`),
+        result('live.stream.fanout.p99', percentile(delays, 0.99), 'ms', percentile(delays, 0.5),
+          `${CLIENTS} SSE clients x ${EVENTS} events, ${delivered}/${CLIENTS * EVENTS} delivered; from ingest request start to receipt; baseline: the median; goal p99 <= 250 ms`),
+      ]
+    } finally {
+      await server.stop()
+      await db.destroy()
+      await database.close()
+    }
+  },
+}
+
+export default [suite]
