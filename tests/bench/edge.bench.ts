@@ -6,6 +6,7 @@
  * after a bounded time.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { result, type BenchSuite } from './report.ts'
 
@@ -32,8 +33,11 @@ function startSimulator(): Promise<{ child: ChildProcess; port: number }> {
   })
 }
 
+// The collector ships with a bounded heap (deno.json's compile task): measure it, and the baseline, as shipped.
+const V8_FLAGS = /--v8-flags=\S+/.exec(JSON.parse(readFileSync(`${root}deno.json`, 'utf8')).tasks.compile)?.[0]
+
 function runCycle(mode: 'poller' | 'baseline', port: number): Promise<CycleResult> {
-  const args = ['run', '-A', 'tests/sim/bench/poll_cycle.ts', mode, BASE, String(MINERS), String(port), String(CONCURRENCY), String(CYCLES)]
+  const args = ['run', '-A', ...(V8_FLAGS ? [V8_FLAGS] : []), 'tests/sim/bench/poll_cycle.ts', mode, BASE, String(MINERS), String(port), String(CONCURRENCY), String(CYCLES)]
   const child = spawn(deno, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
