@@ -1,0 +1,75 @@
+/** The app: which screen shows follows from the session, the keyring and the route. */
+import { useEffect, useState } from 'preact/hooks'
+import { AuthScreen } from './AuthScreen.tsx'
+import { cryptoBridge } from './crypto_bridge.ts'
+import { KeyringSetup } from './KeyringSetup.tsx'
+import { MinerEditor } from './MinerEditor.tsx'
+import { MinersScreen } from './MinersScreen.tsx'
+import { flushOutbox, refreshOutbox } from './outbox.ts'
+import { keyring, resume } from './session.ts'
+import { SitesScreen } from './SitesScreen.tsx'
+import { lockStatus, online, route, session } from './state.ts'
+import { TopBar } from './TopBar.tsx'
+import { UnlockScreen } from './UnlockScreen.tsx'
+import { UpdateBanner } from './UpdateBanner.tsx'
+
+export function App() {
+  const [error, setError] = useState<string | null>(null)
+
+  useEffect(() => {
+    resume().catch((e: Error) => setError(e.message))
+    void refreshOutbox()
+    const offLocked = cryptoBridge().onLocked((status) => (lockStatus.value = status))
+    // Activity keeps the keyring open; at most one message to the worker every 10 s.
+    let last = 0
+    const activity = () => {
+      const now = Date.now()
+      if (lockStatus.value.unlocked && now - last > 10_000) {
+        last = now
+        void cryptoBridge().call('touch', {})
+      }
+    }
+    addEventListener('pointerdown', activity)
+    addEventListener('keydown', activity)
+    return () => {
+      offLocked()
+      removeEventListener('pointerdown', activity)
+      removeEventListener('keydown', activity)
+    }
+  }, [])
+
+  // Deliver queued edits on start, whenever the network comes back, and after sign-in.
+  const token = session.value?.token
+  useEffect(() => {
+    if (token && online.value) flushOutbox(token).catch(() => undefined)
+  }, [token, online.value])
+
+  return (
+    <div class="app">
+      <UpdateBanner />
+      {error && <p class="banner error" role="alert">{error}</p>}
+      <Screen />
+    </div>
+  )
+}
+
+function Screen() {
+  const current = session.value
+  if (current === undefined) return <p class="boot">Loading HashInsight…</p>
+  if (current === null) return <AuthScreen />
+  const ring = keyring.value
+  if (ring === undefined) return <p class="boot">Loading your keyring…</p>
+  if (ring.keyring === null) return <KeyringSetup role={current.tenant.role} />
+  if (!lockStatus.value.unlocked) return <UnlockScreen />
+  const r = route.value
+  return (
+    <>
+      <TopBar />
+      <main class="main">
+        {r.name === 'sites' && <SitesScreen />}
+        {r.name === 'site' && <MinersScreen siteId={r.siteId} />}
+        {r.name === 'miner' && <MinerEditor siteId={r.siteId} minerId={r.minerId} />}
+      </main>
+    </>
+  )
+}

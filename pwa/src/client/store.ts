@@ -1,0 +1,46 @@
+/**
+ * IndexedDB access for the page (through `idb`). The UI reads from here first and
+ * the network refreshes it; blocks are stored exactly as the API holds them.
+ */
+import type { BlockKind, Miner, Site, StoredBlock } from '../shared/api_types.ts'
+import { openAppDb, type Session, type StoredKeyring } from '../shared/db.ts'
+
+let opened: ReturnType<typeof openAppDb> | undefined
+/** The page's connection, opened once. */
+export const db = () => (opened ??= openAppDb())
+
+export const getSession = async () => (await db()).get('session', 'current')
+export const putSession = async (session: Session) => (await db()).put('session', session, 'current')
+
+/** Signs out: the session and every cached farm record go; the outbox stays unless `wipe`. */
+export async function clearLocalData(wipe: boolean): Promise<void> {
+  const conn = await db()
+  const stores = ['session', 'keyring', 'sites', 'miners', 'blocks', ...(wipe ? (['outbox', 'device'] as const) : [])] as const
+  const tx = conn.transaction([...stores], 'readwrite')
+  await Promise.all([...stores.map((name) => tx.objectStore(name).clear()), tx.done])
+}
+
+export const getKeyring = async (tenantId: string) => (await db()).get('keyring', tenantId)
+export const putKeyring = async (record: StoredKeyring) => (await db()).put('keyring', record)
+
+export const listSites = async () => (await db()).getAll('sites')
+/** Replaces the cached sites with the server's list. */
+export async function replaceSites(sites: Site[]): Promise<void> {
+  const tx = (await db()).transaction('sites', 'readwrite')
+  await tx.store.clear()
+  await Promise.all([...sites.map((s) => tx.store.put(s)), tx.done])
+}
+
+export const listMiners = async (siteId: string) => (await db()).getAllFromIndex('miners', 'by_site', siteId)
+export const getMiner = async (id: string) => (await db()).get('miners', id)
+export const putMiner = async (miner: Miner) => (await db()).put('miners', miner)
+/** Replaces one site's cached miners with the server's list, in one transaction. */
+export async function replaceSiteMiners(siteId: string, miners: Miner[]): Promise<void> {
+  const tx = (await db()).transaction('miners', 'readwrite')
+  const index = tx.store.index('by_site')
+  for await (const cursor of index.iterate(siteId)) await cursor.delete()
+  await Promise.all([...miners.map((m) => tx.store.put(m)), tx.done])
+}
+
+export const getBlock = async (minerId: string, kind: BlockKind) => (await (await db()).get('blocks', [minerId, kind]))?.block ?? null
+export const putBlock = async (minerId: string, kind: BlockKind, block: StoredBlock | null) => (await db()).put('blocks', { minerId, kind, block })

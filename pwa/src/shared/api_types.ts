@@ -1,0 +1,38 @@
+/**
+ * The API's wire types, derived from its schemas (type-only imports: nothing of
+ * the API is bundled), so the PWA never restates the contract by hand.
+ */
+import type { Static } from 'typebox'
+import type { LoginResponse as LoginSchema } from '../../../api/src/schemas/auth.ts'
+import type { KeyringResponse as KeyringSchema } from '../../../api/src/schemas/keyring.ts'
+import type { MinerResponse as MinerSchema } from '../../../api/src/schemas/miners.ts'
+import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.ts'
+import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
+import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
+
+export type { BlockKind, WrappedKeyring }
+export type LoginResponse = Static<typeof LoginSchema>
+export type KeyringResponse = Static<typeof KeyringSchema>
+export type Miner = Static<typeof MinerSchema>
+export type Site = Static<typeof SiteSchema>
+export type StoredBlock = Static<typeof StoredBlockSchema>
+export type CredentialsResponse = Static<typeof CredentialsSchema>
+export type ConnectionFullResponse = Static<typeof ConnectionSchema>
+
+/** Plan A's secret: the miner's login and the pool password. */
+export interface Credentials {
+  username: string
+  password: string
+  pool_password: string
+}
+
+/** Plan B's secret: everything needed to reach the miner and its pool. */
+export interface FullConnection {
+  ip_address: string
+  port: number
+  username: string
+  password: string
+  pool_url: string
+  pool_user: string
+  pool_password: string
+}

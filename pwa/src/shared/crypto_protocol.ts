@@ -1,0 +1,61 @@
+/**
+ * Messages between the page and the crypto worker. The page sends passphrases
+ * in (once) and plaintext to encrypt; it gets back blocks, plaintext it asked to
+ * decrypt, and status. The data key never crosses this boundary.
+ */
+import type { BlockKind, StoredBlock, WrappedKeyring } from './api_types.ts'
+
+/** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */
+export interface UnlockOptions {
+  /** Keep the non-extractable key in IndexedDB so a reload stays unlocked. */
+  remember: boolean
+  /** Lock after this long without activity; 0 never. */
+  autoLockMs: number
+}
+
+export interface LockStatus {
+  unlocked: boolean
+  tenantId: string | null
+  kid: string | null
+  /** The passphrase is in the worker's memory (needed only for old v1 blocks). */
+  hasPassphrase: boolean
+}
+
+/** Every operation: its arguments and its result. */
+export interface CryptoOps {
+  createKeyring: { args: { passphrase: string; tenantId: string } & UnlockOptions; result: { keyring: WrappedKeyring; status: LockStatus } }
+  unlock: { args: { keyring: WrappedKeyring; passphrase: string; tenantId: string } & UnlockOptions; result: LockStatus }
+  /** Unlocks from the key remembered on this device, if any and not expired. */
+  restore: { args: { tenantId: string; kid: string }; result: LockStatus }
+  lock: { args: Record<string, never>; result: LockStatus }
+  status: { args: Record<string, never>; result: LockStatus }
+  /** The user did something: pushes the auto-lock back. */
+  touch: { args: Record<string, never>; result: null }
+  /** Encrypts as a v2 block at max(minCounter, highest seen + 1). */
+  encrypt: { args: { kind: BlockKind; subjectId: string; minCounter: number; value: unknown }; result: StoredBlock }
+  /** Decrypts a v1 or v2 block; v2 passes the rollback guard. `passphrase` is for v1 after a restore. */
+  decrypt: { args: { kind: BlockKind; subjectId: string; block: unknown; passphrase?: string }; result: unknown }
+  /** Highest counter accepted for (kind, subject): the next save goes above it. */
+  highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
+}
+
+export type CryptoOp = keyof CryptoOps
+
+export interface CryptoRequest<K extends CryptoOp = CryptoOp> {
+  id: number
+  op: K
+  args: CryptoOps[K]['args']
+}
+
+/** An error as it crosses postMessage (classes are lost): e2ee's stable code and safe message. */
+export interface CryptoFailure {
+  code: string
+  name: string
+  message: string
+}
+
+export type CryptoResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: CryptoFailure }
+  /** Sent unasked when the worker locks itself (idle). */
+  | { event: 'locked'; status: LockStatus }

@@ -1,0 +1,66 @@
+/**
+ * The one IndexedDB schema, opened by the page and by the crypto worker alike.
+ * The page keeps what it shows (sites, miners, encrypted blocks, the outbox); the
+ * worker keeps the remembered data key and the anti-rollback counters in `device`.
+ * Nothing here is plaintext secret: blocks stay encrypted at rest.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
+import type { BlockKind, LoginResponse, Miner, Site, StoredBlock, WrappedKeyring } from './api_types.ts'
+
+/** One pending write: the request to repeat until the API answers it. */
+export interface OutboxEntry {
+  id: string
+  createdAt: number
+  tenantId: string
+  minerId: string
+  kind: BlockKind
+  path: string
+  body: unknown
+  /** pending: not yet answered; conflict: the API said 409; rejected: another 4xx. */
+  status: 'pending' | 'conflict' | 'rejected'
+  attempts: number
+  error?: string
+}
+
+/** The signed-in account: the session token, never a password or passphrase. */
+export type Session = LoginResponse
+
+export interface StoredKeyring {
+  tenantId: string
+  keyring: WrappedKeyring | null
+  revision: number | null
+}
+
+export interface BlockRecord {
+  minerId: string
+  kind: BlockKind
+  block: StoredBlock | null
+}
+
+export interface HashInsightDB extends DBSchema {
+  session: { key: 'current'; value: Session }
+  keyring: { key: string; value: StoredKeyring }
+  sites: { key: string; value: Site }
+  miners: { key: string; value: Miner; indexes: { by_site: string } }
+  blocks: { key: [string, string]; value: BlockRecord }
+  outbox: { key: string; value: OutboxEntry; indexes: { by_created: number } }
+  /** Worker-owned: `unlocked-key` and `rollback:<tenantId>`. */
+  device: { key: string; value: unknown }
+}
+
+export const DB_NAME = 'hashinsight'
+
+/** Opens (and on first use creates) the database. */
+export function openAppDb(): Promise<IDBPDatabase<HashInsightDB>> {
+  return openDB<HashInsightDB>(DB_NAME, 1, {
+    upgrade(db) {
+      db.createObjectStore('session')
+      db.createObjectStore('keyring', { keyPath: 'tenantId' })
+      db.createObjectStore('sites', { keyPath: 'id' })
+      db.createObjectStore('miners', { keyPath: 'id' }).createIndex('by_site', 'site_id')
+      db.createObjectStore('blocks', { keyPath: ['minerId', 'kind'] })
+      db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('by_created', 'createdAt')
+      db.createObjectStore('device')
+    },
+  })
+}

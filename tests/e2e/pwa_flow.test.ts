@@ -1,0 +1,203 @@
+/**
+ * The owner's path through the PWA in Chromium against the real API and
+ * PostgreSQL: sign up, create the keyring, add a miner, save its login (Plan A),
+ * lock and unlock, switch full end-to-end encryption on and off, and edit offline.
+ * After each save the test reads the database: ciphertext only, never a secret.
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, test } from 'vitest'
+import { decryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+
+const EMAIL = `owner-${randomUUID()}@example.com`
+const ACCOUNT_PASSWORD = 'account password 1234'
+const PASSPHRASE = 'violet tractor ocean 42 lamp'
+const LOGIN = { username: 'rig-admin-7f3q', password: 'S3cret-miner-pass-πx', pool_password: 'pool-pass-🐉-91z' }
+const POOL = { pool_url: 'stratum+tcp://pool.example.net:3333', pool_user: 'acct-w9k.rig1' }
+const ADDRESS = { ip_address: '10.77.3.21', port: 4029 }
+const OFFLINE_PASSWORD = 'typed-while-offline-5ks'
+
+let harness: PwaHarness
+let context: BrowserContext
+let page: Page
+let minerId = ''
+let tenantId = ''
+let dataKey: DataKey
+
+const knex = () => harness.api.app.knex
+const miner = async () => knex()('hosting_miners').where({ id: minerId }).first()
+
+/** Every row of every table as text: a secret must appear in none of them. */
+async function databaseText(): Promise<string> {
+  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
+  const parts: string[] = []
+  for (const { tablename } of rows) {
+    const dump = await knex().raw<{ rows: { t: string | null }[] }>(`select json_agg(x)::text as t from "${tablename}" x`)
+    parts.push(dump.rows[0]?.t ?? '')
+  }
+  return parts.join('\n')
+}
+
+async function assertNoPlaintext(secrets: string[]): Promise<void> {
+  const text = await databaseText()
+  for (const secret of [...secrets, PASSPHRASE]) assert.ok(!text.includes(secret), `the database must not hold ${JSON.stringify(secret)}`)
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 150))
+  }
+}
+
+async function unlock(passphrase = PASSPHRASE): Promise<void> {
+  await page.getByLabel('Encryption passphrase').fill(passphrase)
+  await page.getByRole('button', { name: 'Unlock' }).click()
+}
+
+const field = (label: string) => page.getByLabel(label, { exact: true })
+
+beforeAll(async () => {
+  harness = await startPwaHarness()
+  ;({ context, page } = await harness.newPhone())
+})
+
+afterAll(async () => {
+  await harness?.close()
+})
+
+describe('PWA owner flow', () => {
+  test('sign up, create the keyring, add a miner and save its login: the database holds only ciphertext', async () => {
+    await page.goto('/')
+    await page.getByRole('tab', { name: 'Create account' }).click()
+    await page.getByLabel('Email').fill(EMAIL)
+    await page.getByLabel('Account password').fill(ACCOUNT_PASSWORD)
+    await page.getByLabel('Farm name').fill('North Ridge Farm')
+    await page.getByRole('button', { name: 'Create account' }).click()
+
+    await field('Passphrase').fill(PASSPHRASE)
+    await page.getByLabel('Type it again').fill(PASSPHRASE)
+    await page.getByLabel('I understand').check()
+    await page.screenshot({ path: '/tmp/pwa-keyring.png' })
+    await page.getByRole('button', { name: 'Create encryption keys' }).click()
+
+    await page.getByLabel('New site').fill('Hall B')
+    await page.getByRole('button', { name: 'Add site' }).click()
+    await page.getByRole('button', { name: /Hall B/ }).click()
+    await page.getByRole('button', { name: 'Add miner' }).click()
+    await field('Name').fill('S19-rack4-07')
+    await page.getByLabel('Address (IP or host name)').fill(ADDRESS.ip_address)
+    await field('Port').fill(String(ADDRESS.port))
+    await page.getByRole('button', { name: 'Create miner' }).click()
+
+    await page.getByRole('heading', { name: 'S19-rack4-07' }).waitFor()
+    minerId = page.url().split('/').pop()!
+    await field('Username').fill(LOGIN.username)
+    await field('Password').fill(LOGIN.password)
+    await field('Pool password').fill(LOGIN.pool_password)
+    await page.getByRole('button', { name: 'Encrypt and save' }).click()
+    await page.getByText('Encrypted and saved.').waitFor()
+    await page.screenshot({ path: '/tmp/pwa-editor.png' })
+
+    const row = await waitFor('the credentials block', async () => ((await miner())?.encrypted_credentials ? miner() : null))
+    tenantId = row.tenant_id
+    assert.equal(row.encrypted_credentials.version, 2)
+    assert.equal(row.encrypted_credentials.counter, 1)
+    assert.equal(row.ip_address, ADDRESS.ip_address)
+    await assertNoPlaintext(Object.values(LOGIN))
+
+    const keyring = await knex()('keyrings').where({ tenant_id: tenantId }).first()
+    dataKey = await unlockKeyring({ kid: keyring.kid, kdf: keyring.kdf, wrapped_key: keyring.wrapped_key }, PASSPHRASE, tenantId)
+    assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), LOGIN)
+  })
+
+  test('after a reload the keyring is locked; a wrong passphrase says so, the right one brings the fields back', async () => {
+    await page.reload()
+    await unlock('not my passphrase at all')
+    await page.getByRole('alert').filter({ hasText: 'That passphrase does not open your keyring' }).waitFor()
+    await unlock()
+    await page.getByRole('heading', { name: 'S19-rack4-07' }).waitFor()
+    await waitFor('decrypted fields', async () => (await field('Username').inputValue()) === LOGIN.username)
+    assert.equal(await field('Password').inputValue(), LOGIN.password)
+    assert.equal(await field('Pool password').inputValue(), LOGIN.pool_password)
+  })
+
+  test('full end-to-end encryption on: the server drops the address and the block holds the whole connection', async () => {
+    await page.getByLabel('Full end-to-end encryption').check()
+    await page.getByText('These come from the encrypted configuration').waitFor()
+    await field('Pool URL').fill(POOL.pool_url)
+    await field('Pool user').fill(POOL.pool_user)
+    await page.getByRole('button', { name: 'Encrypt and save' }).click()
+
+    const row = await waitFor('full E2EE on', async () => ((await miner())?.use_full_e2ee ? miner() : null))
+    assert.equal(row.ip_address, null)
+    assert.equal(row.port, null)
+    const connection = await decryptBlock(dataKey, row.encrypted_connection_full, { tenantId, kind: 'connection_full', subjectId: minerId })
+    assert.deepEqual(connection, { ...ADDRESS, ...LOGIN, ...POOL })
+    await assertNoPlaintext([...Object.values(LOGIN), ...Object.values(POOL), ADDRESS.ip_address])
+  })
+
+  test('full end-to-end encryption off: back to Plan A, the address in plain text and the login re-encrypted', async () => {
+    await page.getByLabel('Full end-to-end encryption').uncheck()
+    await page.getByRole('button', { name: 'Encrypt and save' }).click()
+    const row = await waitFor('Plan A again', async () => {
+      const m = await miner()
+      return m && !m.use_full_e2ee && m.encrypted_credentials?.counter === 2 ? m : null
+    })
+    assert.equal(row.ip_address, ADDRESS.ip_address)
+    assert.equal(row.port, ADDRESS.port)
+    assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), LOGIN)
+    await page.getByText('Plan A:').waitFor()
+  })
+
+  test('offline: the app reloads and works, an edit waits in the outbox across a reload and reaches the API when the network returns', async () => {
+    await waitFor('an empty outbox', async () => (await outboxSize()) === 0)
+    await context.setOffline(true)
+    try {
+      await page.reload()
+      await unlock()
+      await waitFor('decrypted fields offline', async () => (await field('Username').inputValue()) === LOGIN.username)
+      await field('Password').fill(OFFLINE_PASSWORD)
+      await page.getByRole('button', { name: 'Encrypt and save' }).click()
+      await page.getByText('kept on this device').waitFor()
+
+      await page.reload()
+      await unlock()
+      await page.getByText('Saved on this device, waiting to be sent.').waitFor()
+      assert.equal(await field('Password').inputValue(), OFFLINE_PASSWORD)
+      await page.screenshot({ path: '/tmp/pwa-offline.png', fullPage: true })
+      assert.equal(await outboxSize(), 1)
+      assert.equal((await miner()).encrypted_credentials.counter, 2)
+    } finally {
+      await context.setOffline(false)
+    }
+    const row = await waitFor('the offline edit on the server', async () => {
+      const m = await miner()
+      return m?.encrypted_credentials?.counter === 3 ? m : null
+    })
+    assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), { ...LOGIN, password: OFFLINE_PASSWORD })
+    await waitFor('the outbox to empty', async () => (await outboxSize()) === 0)
+    await assertNoPlaintext([OFFLINE_PASSWORD])
+  })
+})
+
+/** Entries in the page's IndexedDB outbox (read with the raw API, as any script of the origin could). */
+function outboxSize(): Promise<number> {
+  return page.evaluate(() => new Promise<number>((resolve, reject) => {
+    const idb = (globalThis as unknown as { indexedDB: any }).indexedDB
+    const open = idb.open('hashinsight')
+    open.onerror = () => reject(open.error)
+    open.onsuccess = () => {
+      const count = open.result.transaction('outbox').objectStore('outbox').count()
+      count.onsuccess = () => {
+        open.result.close()
+        resolve(count.result as number)
+      }
+    }
+  }))
+}
