@@ -19,7 +19,8 @@ export async function up(knex: Knex): Promise<void> {
       subject_id uuid NOT NULL,
       revision bigint NOT NULL
     )`)
-  await knex.raw('CREATE INDEX sync_changes_feed ON sync_changes (tenant_id, txid, seq)')
+  // One index serves both readers (a device's pull filters its tenant; the stream reads all).
+  await knex.raw('CREATE INDEX sync_changes_feed ON sync_changes (txid, seq)')
   await knex.raw(`
     CREATE FUNCTION hosting_miners_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN

@@ -3,8 +3,7 @@ import type { Knex } from 'knex'
 /**
  * The live farm: events for the server-sent stream (kept an hour for resuming),
  * each miner's latest state (for alerts and the dashboard), alerts with their
- * raise/clear history, and per-site alert thresholds. Both feeds the stream reads
- * (stream_events and sync_changes) announce new rows with one NOTIFY per statement.
+ * raise/clear history, and per-site alert thresholds.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -19,16 +18,16 @@ export async function up(knex: Knex): Promise<void> {
     )`)
   await knex.raw('CREATE INDEX stream_events_feed ON stream_events (txid, seq)')
   await knex.raw('CREATE INDEX stream_events_at ON stream_events USING brin (at)')
-  await knex.raw('CREATE INDEX sync_changes_all ON sync_changes (txid, seq)')
-  for (const table of ['stream_events', 'sync_changes']) {
-    await knex.raw(`
-      CREATE FUNCTION ${table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('${table}', '');
-        RETURN NULL;
-      END $$`)
-    await knex.raw(`CREATE TRIGGER ${table}_notify AFTER INSERT ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_notify()`)
-  }
+  // Telemetry and alerts announce themselves at once. Miner changes do not: a NOTIFY
+  // serialises the commits of every transaction that sends one, which would queue
+  // all miner writes behind each other; the stream reads them on its short timer.
+  await knex.raw(`
+    CREATE FUNCTION stream_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('stream_events', '');
+      RETURN NULL;
+    END $$`)
+  await knex.raw('CREATE TRIGGER stream_events_notify AFTER INSERT ON stream_events FOR EACH STATEMENT EXECUTE FUNCTION stream_events_notify()')
   await knex.schema.createTable('miner_live', (t) => {
     t.uuid('miner_id').primary()
     t.uuid('tenant_id').notNullable()
@@ -70,10 +69,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['stream_events', 'sync_changes']) {
-    await knex.raw(`DROP TRIGGER IF EXISTS ${table}_notify ON ${table}`)
-    await knex.raw(`DROP FUNCTION IF EXISTS ${table}_notify`)
-  }
-  await knex.raw('DROP INDEX IF EXISTS sync_changes_all')
+  await knex.raw('DROP TRIGGER IF EXISTS stream_events_notify ON stream_events')
+  await knex.raw('DROP FUNCTION IF EXISTS stream_events_notify')
   for (const table of ['site_alert_settings', 'alerts', 'miner_live', 'stream_events']) await knex.schema.dropTableIfExists(table)
 }

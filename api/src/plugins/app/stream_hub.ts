@@ -40,7 +40,9 @@ declare module 'fastify' {
 }
 
 const PAGE = 1000
-const TICK_MS = 500
+// Miner changes are picked up by this timer (they send no NOTIFY), and so is a row
+// that waited below the horizon for an older transaction.
+const TICK_MS = 250
 
 function visibleTo(actor: Actor, e: StreamEvent): boolean {
   return e.tenantId === actor.tenantId && (e.siteId === null || actor.allowedSiteIds === null || actor.allowedSiteIds.includes(e.siteId))
@@ -112,7 +114,6 @@ export default fp(
       }, 5)
     }
     app.dbEvents.on('stream_events', soon)
-    app.dbEvents.on('sync_changes', soon)
     // A member removed or moved to other sites is re-checked on open streams at once.
     app.dbEvents.on('membership_changed', (key) => {
       for (const c of clients) {
@@ -123,7 +124,6 @@ export default fp(
         })
       }
     })
-    // Also on a timer: a feed row waits below the horizon for an older transaction that may end without notifying.
     const tick = setInterval(() => void drain(), TICK_MS)
     tick.unref()
     let closed = false
