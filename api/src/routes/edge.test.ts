@@ -137,3 +137,30 @@ describe('RULE-5: a device sees and feeds only its own site', () => {
     expect((await user(stranger, 'POST', `/api/devices/${d.id}/revoke`)).statusCode).toBe(404)
   })
 })
+
+describe('POST /api/edge/miners (scan --add)', () => {
+  test('adds Plan A and full-E2EE miners to the device\'s site, once', async () => {
+    const d = await enrolledDevice(siteA)
+    const keyring = (await import('../../../tests/support/api.ts')).fakeKeyring()
+    await user(owner, 'PUT', '/api/keyring', { keyring })
+    const planA = { id: randomUUID(), name: 'found S19', model: 'Antminer S19', ip_address: '10.0.9.1', port: 4028 }
+    const full = { id: randomUUID(), name: 'found S21 7f3a', use_full_e2ee: true, encrypted_connection_full: (await import('../../../tests/support/api.ts')).fakeBlockV2(keyring.kid, 1) }
+    const res = await device(d.token, 'POST', '/api/edge/miners', { miners: [planA, full] })
+    expect(res.json()).toEqual({ created: [planA.id, full.id], existing: [] })
+    const rows = await api.app.knex('hosting_miners').whereIn('id', [planA.id, full.id]).orderBy('name')
+    expect(rows.map((r) => [r.site_id, r.use_full_e2ee, r.ip_address])).toEqual([[siteA, false, '10.0.9.1'], [siteA, true, null]])
+    expect((await device(d.token, 'POST', '/api/edge/miners', { miners: [planA] })).json()).toEqual({ created: [], existing: [planA.id] })
+  })
+
+  test('refuses a plaintext address with a full-E2EE miner, an address in its name, and ids taken elsewhere', async () => {
+    const d = await enrolledDevice(siteA)
+    const { fakeBlockV1 } = await import('../../../tests/support/api.ts')
+    const plain = await device(d.token, 'POST', '/api/edge/miners', { miners: [{ id: randomUUID(), name: 'x', use_full_e2ee: true, encrypted_connection_full: fakeBlockV1(), ip_address: '10.0.0.1' }] })
+    expect(plain.statusCode).toBe(400)
+    const named = await device(d.token, 'POST', '/api/edge/miners', { miners: [{ id: randomUUID(), name: 'miner 10.0.0.7', use_full_e2ee: true, encrypted_connection_full: fakeBlockV1() }] })
+    expect(named.statusCode).toBe(400)
+    const taken = await device(d.token, 'POST', '/api/edge/miners', { miners: [{ id: minerB, name: 'steal', ip_address: '10.0.0.9', port: 4028 }] })
+    expect(taken.statusCode).toBe(409)
+    expect((await api.app.knex('hosting_miners').where({ id: minerB }).first()).site_id).toBe(siteB)
+  })
+})

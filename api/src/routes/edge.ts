@@ -5,13 +5,15 @@
  * than in the audit chain, which is kept for people's and devices' changes.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BadInput, Forbidden, Unauthorized } from '../errors.ts'
+import { BadInput, Conflict, Forbidden, Unauthorized } from '../errors.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { applyLiveBatch } from '../lib/live_ingest.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
-import { EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
+import { AddMinersBody, AddMinersResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
+import { checkBlockReplacement } from '../lib/block_rules.ts'
+import { refusePlaintext } from '../lib/validation.ts'
 import { KeyringResponse } from '../schemas/keyring.ts'
 
 // An address in an error message would leak a full-E2EE miner's location.
@@ -21,7 +23,7 @@ const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}\b|(?:[0-9a-f]{0,4}:){4,7}[0-9a-f]{0,4
 const edge: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/enroll', {
     schema: { body: EnrollBody, response: { 200: EnrollResponse, ...commonErrors } },
-    config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+    config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
   }, async (request) => {
     const token = newDeviceToken()
     const device = await app.knex.transaction(async (trx) => {
@@ -49,6 +51,40 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
         .orderBy('name')
         .select('id', 'name', 'model', 'use_full_e2ee', 'ip_address', 'port', 'encrypted_credentials', 'encrypted_connection_full', 'revision')
       return { tenant_id: tenantId, site_id: siteId, miners }
+    })
+
+    authed.post('/miners', {
+      schema: { body: AddMinersBody, response: { 200: AddMinersResponse, ...commonErrors } },
+      bodyLimit: 2 * 1024 * 1024,
+      preValidation: async (request) => {
+        for (const m of ((request.body as { miners?: unknown[] } | null)?.miners ?? [])) {
+          const full = (m as { use_full_e2ee?: unknown } | null)?.use_full_e2ee === true
+          refusePlaintext(m, 'add discovered miners', full ? [] : ['ip_address', 'port'])
+        }
+      },
+    }, async (request) => {
+      const { id: deviceId, tenantId, siteId } = request.device
+      const miners = request.body.miners
+      return app.knex.transaction(async (trx) => {
+        const keyring = await trx('keyrings').where({ tenant_id: tenantId }).first('kid')
+        for (const m of miners) {
+          if (!('use_full_e2ee' in m)) continue
+          // A full-E2EE miner's name is the one thing about it the server reads: no address in it.
+          if (ADDRESS.test(m.name)) throw new BadInput('add discovered miners', `the name of miner ${m.id} contains an address`)
+          checkBlockReplacement('add discovered miners', null, m.encrypted_connection_full, keyring?.kid ?? null)
+        }
+        const rows = miners.map((m) => ('use_full_e2ee' in m
+          ? { id: m.id, tenant_id: tenantId, site_id: siteId, name: m.name, model: m.model ?? null, use_full_e2ee: true, ip_address: null, port: null, encrypted_connection_full: JSON.stringify(m.encrypted_connection_full) }
+          : { id: m.id, tenant_id: tenantId, site_id: siteId, name: m.name, model: m.model ?? null, ip_address: m.ip_address, port: m.port }))
+        const created: string[] = (await trx('hosting_miners').insert(rows).onConflict('id').ignore().returning('id')).map((r: { id: string }) => r.id)
+        const rest = miners.map((m) => m.id).filter((id) => !created.includes(id))
+        const existing: string[] = rest.length ? await trx('hosting_miners').whereIn('id', rest).where({ site_id: siteId }).pluck('id') : []
+        if (existing.length !== rest.length) throw new Conflict('add discovered miners', 'some miner ids are already in use elsewhere; nothing was added')
+        for (const id of created) {
+          await appendAudit(trx, { tenantId, actorType: 'device', actorId: deviceId, action: 'miner.create', targetType: 'miner', targetId: id, details: { site_id: siteId, discovered: true } })
+        }
+        return { created, existing }
+      })
     })
 
     authed.get('/keyring', { schema: { response: { 200: KeyringResponse, ...commonErrors } } }, async (request) => {

@@ -6,6 +6,7 @@
 import Type, { type Static } from 'typebox'
 import { DisplayName, Timestamp, Uuid } from './common.ts'
 import { MinerAddress, MinerPort } from './miners.ts'
+import { Block as EncryptedBlock } from '../../../e2ee/schema.ts'
 
 export const CreateDeviceBody = Type.Object({ name: DisplayName }, { additionalProperties: false })
 export const DeviceResponse = Type.Object({
@@ -105,3 +106,28 @@ export type TelemetrySample = Static<typeof TelemetrySample>
 export type TelemetryBatch = Static<typeof TelemetryBatch>
 export type EdgeMinersResponse = Static<typeof EdgeMinersResponse>
 export type EnrollResponse = Static<typeof EnrollResponse>
+
+/**
+ * Miners a device found on its network (`scan --add`). The device picks the ids,
+ * so a full-E2EE miner's connection can be encrypted for its id before the server
+ * ever hears of it: its address never travels in plaintext.
+ */
+const DiscoveredBase = {
+  id: Uuid,
+  name: DisplayName,
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+}
+export const DiscoveredMiner = Type.Union([
+  Type.Object({ ...DiscoveredBase, ip_address: MinerAddress, port: MinerPort }, { additionalProperties: false }),
+  Type.Object({ ...DiscoveredBase, use_full_e2ee: Type.Literal(true), encrypted_connection_full: EncryptedBlock }, { additionalProperties: false }),
+])
+export const AddMinersBody = Type.Object(
+  { miners: Type.Array(DiscoveredMiner, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+)
+export const AddMinersResponse = Type.Object({
+  created: Type.Array(Uuid),
+  /** Already on this site (a repeated scan): left as they are. */
+  existing: Type.Array(Uuid),
+})
+export type DiscoveredMiner = Static<typeof DiscoveredMiner>
