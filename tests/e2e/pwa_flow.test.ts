@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
-import { decryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
@@ -25,6 +25,8 @@ let page: Page
 let minerId = ''
 let tenantId = ''
 let dataKey: DataKey
+/** The Plan A block at counter 2, replayed later as a hostile server would. */
+let olderCredentials: unknown
 
 const knex = () => harness.api.app.knex
 const miner = async () => knex()('hosting_miners').where({ id: minerId }).first()
@@ -152,6 +154,7 @@ describe('PWA owner flow', () => {
     assert.equal(row.ip_address, ADDRESS.ip_address)
     assert.equal(row.port, ADDRESS.port)
     assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), LOGIN)
+    olderCredentials = row.encrypted_credentials
     await page.getByText('Plan A:').waitFor()
   })
 
@@ -183,6 +186,53 @@ describe('PWA owner flow', () => {
     assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), { ...LOGIN, password: OFFLINE_PASSWORD })
     await waitFor('the outbox to empty', async () => (await outboxSize()) === 0)
     await assertNoPlaintext([OFFLINE_PASSWORD])
+  })
+})
+
+describe('PWA against a server that misbehaves or moved on', () => {
+  test('an older block than this device has seen is refused with a clear message (rollback guard)', async () => {
+    const current = (await miner()).encrypted_credentials
+    await knex()('hosting_miners').where({ id: minerId }).update({ encrypted_credentials: olderCredentials })
+    try {
+      await page.reload()
+      await unlock()
+      await page.getByRole('alert').filter({ hasText: 'older copy of this miner' }).waitFor()
+      assert.equal(await field('Password').inputValue(), '', 'the stale password is not shown')
+    } finally {
+      await knex()('hosting_miners').where({ id: minerId }).update({ encrypted_credentials: current })
+    }
+  })
+
+  test('an offline edit the server answers with 409 stays in the outbox as a conflict, shown, not dropped', async () => {
+    await page.reload()
+    await unlock()
+    await waitFor('decrypted fields', async () => (await field('Password').inputValue()) === OFFLINE_PASSWORD)
+    await context.setOffline(true)
+    try {
+      await field('Password').fill('edited-on-this-phone')
+      await page.getByRole('button', { name: 'Encrypt and save' }).click()
+      await page.getByText('kept on this device').waitFor()
+      // Meanwhile another device saves counter 4 first.
+      const { id: userId } = await knex()('users').whereRaw('lower(email) = lower(?)', [EMAIL]).first()
+      const block = await encryptBlock(dataKey, { ...LOGIN, password: 'saved-by-another-device' }, { tenantId, kind: 'credentials', subjectId: minerId, counter: 4 })
+      const other = await harness.api.app.inject({
+        method: 'POST', url: `/api/miners/${minerId}/credentials`, payload: { encrypted_credentials: block },
+        headers: { authorization: `Bearer ${harness.api.app.jwt.sign({ sub: userId, tid: tenantId })}` },
+      })
+      assert.equal(other.statusCode, 200, other.body)
+    } finally {
+      await context.setOffline(false)
+    }
+    await page.getByText('Not accepted by the server').waitFor()
+    await page.reload()
+    await unlock()
+    await page.getByText('Not accepted by the server').waitFor()
+    assert.equal(await outboxSize(), 1)
+    await page.screenshot({ path: '/tmp/pwa-conflict.png' })
+    await page.getByRole('button', { name: 'Back' }).click()
+    await page.getByRole('button', { name: 'Back' }).click()
+    await page.getByRole('button', { name: 'Discard this edit' }).click()
+    await waitFor('the outbox to empty', async () => (await outboxSize()) === 0)
   })
 })
 

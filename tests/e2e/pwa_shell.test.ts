@@ -4,10 +4,13 @@
  * worker through the page's bridge.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import v1 from '../../e2ee/vectors/v1.json' with { type: 'json' }
 import v2 from '../../e2ee/vectors/v2.json' with { type: 'json' }
+import { ROOT } from './support/pwa_build.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
 
 // page.evaluate bodies run in the browser; the Node tsconfig has no DOM types.
@@ -30,6 +33,11 @@ afterAll(async () => {
 })
 
 describe('PWA shell', () => {
+  // Page, worker and service worker each typecheck against their own globals only.
+  test.each(['client', 'worker', 'sw'])('pwa/src/%s typechecks with its own tsconfig', (context) => {
+    execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', `pwa/src/${context}`], { cwd: ROOT, stdio: 'pipe', timeout: 50_000 })
+  })
+
   test('serves headers the app needs: CSP without inline scripts, no-cache for sw.js, a year for hashed scripts', async () => {
     const index = await fetch(harness.baseUrl + '/')
     assert.match(index.headers.get('content-security-policy') ?? '', /script-src 'self'/)
