@@ -4,10 +4,10 @@
  * do: retry later (`unreachable`, `server`), stop (`revoked`), or give up on that one
  * request (`rejected`).
  */
-import type { EdgeMinersResponse, EnrollResponse, TelemetryBatch } from '../api/src/schemas/edge.ts'
+import type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch } from '../api/src/schemas/edge.ts'
 import type { WrappedKeyring } from '../e2ee/mod.ts'
 
-export type { EdgeMinersResponse, EnrollResponse, TelemetryBatch }
+export type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch }
 
 /** What went wrong, by what the caller should do about it. */
 export type ApiErrorKind =
@@ -88,6 +88,11 @@ export class ApiClient {
   /** The device's site miners with their encrypted blocks. */
   miners(): Promise<EdgeMinersResponse> {
     return this.#call('GET', '/api/edge/miners', 'fetch miners')
+  }
+
+  /** Adds miners found by `scan --add` to the device's site (ids chosen here; repeats are left alone). */
+  addMiners(miners: DiscoveredMiner[]): Promise<{ created: string[]; existing: string[] }> {
+    return this.#call('POST', '/api/edge/miners', 'add miners', { miners })
   }
 
   /** The tenant's wrapped keyring, or null when it has none. */
