@@ -9,7 +9,7 @@ let siteB: string
 let minerA: string
 let minerB: string
 
-const user = (s: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
+const user = (s: Session, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
   api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
 const device = (token: string, method: 'GET' | 'POST', url: string, payload?: object) =>
   api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) })
