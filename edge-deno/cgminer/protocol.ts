@@ -36,7 +36,7 @@ export function encodeRequest(command: string, parameter?: string): Uint8Array {
  */
 export function decodeReply(command: string, bytes: Uint8Array): CommandReply {
   const text = decoder.decode(bytes)
-  if (text.replace(/\0/g, '').trim() === '') throw new SyntaxError('Cannot parse miner reply: it is empty')
+  if (/^[\s\0]*$/.test(text)) throw new SyntaxError('Cannot parse miner reply: it is empty')
   const parsed = parseMinerJson(text)
   const body = parsed.value
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
