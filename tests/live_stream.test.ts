@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApp, type App } from '../api/src/app.ts'
 import { loadConfig } from '../api/src/config.ts'
-import { fakeBlockV1, startTestApi, type Session, type TestApi } from './support/api.ts'
+import { fakeBlockV1, startTestApi, telemetrySample, type Session, type TestApi } from './support/api.ts'
 import { connectSse } from './support/sse.ts'
 
 let api: TestApi
@@ -29,13 +29,7 @@ async function enroll(siteId: string): Promise<string> {
   return (await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code } })).json().token
 }
 
-function sample(minerId: string, patch: Record<string, unknown> = {}) {
-  return {
-    miner_id: minerId, at: new Date().toISOString(), online: true, error: null, hashrate_ths: 100, hashrate_avg_ths: 100,
-    accepted_shares: 1000, rejected_shares: 1, stale_shares: 0, hardware_errors: 0, chip_temps_c: [70], board_temps_c: [60],
-    ambient_c: 25, fans_rpm: [5000], power_w: 3000, uptime_s: 100, model: 'S19', firmware: 'x', pool_status: 'Alive', warnings: [], ...patch,
-  }
-}
+const sample = telemetrySample
 
 const pushTelemetry = (token: string, samples: object[]) =>
   api.app.inject({ method: 'POST', url: '/api/edge/telemetry', headers: { authorization: `Bearer ${token}` }, payload: { batch_id: randomUUID(), samples } })

@@ -86,3 +86,13 @@ export function fakeKeyring(kid = randomBytes(16).toString('base64url'), iterati
     wrapped_key: { ciphertext: b64(48), iv: b64(12) },
   }
 }
+
+/** A telemetry sample as the edge sends it: a healthy miner at `at`, with `patch` applied. */
+export function telemetrySample(minerId: string, patch: Record<string, unknown> = {}, at = new Date()) {
+  return {
+    miner_id: minerId, at: at.toISOString(), online: true, error: null, hashrate_ths: 100, hashrate_avg_ths: 100,
+    accepted_shares: 1000, rejected_shares: 1, stale_shares: 0, hardware_errors: 0, chip_temps_c: [70], board_temps_c: [60],
+    ambient_c: 25, fans_rpm: [5000], power_w: 3000, uptime_s: 100, model: 'Antminer S19 Pro', firmware: '49.0.1.3', pool_status: 'Alive', warnings: [],
+    ...patch,
+  }
+}

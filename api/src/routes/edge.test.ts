@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { fakeBlockV1, startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { fakeBlockV1, startTestApi, telemetrySample, type Session, type TestApi } from '../../../tests/support/api.ts'
 
 let api: TestApi
 let owner: Session
@@ -22,14 +22,7 @@ async function enrolledDevice(siteId: string): Promise<{ id: string; token: stri
   return { id: enrolled.json().device_id, token: enrolled.json().token }
 }
 
-function sample(minerId: string, patch: Record<string, unknown> = {}) {
-  return {
-    miner_id: minerId, at: new Date().toISOString(), online: true, error: null,
-    hashrate_ths: 110.5, hashrate_avg_ths: 109.9, accepted_shares: 1200, rejected_shares: 3, stale_shares: 0, hardware_errors: 12,
-    chip_temps_c: [71, 74, 69], board_temps_c: [60, 62, 58], ambient_c: 25, fans_rpm: [5400, 5460], power_w: 3250,
-    uptime_s: 86_400, model: 'Antminer S19 Pro', firmware: '49.0.1.3', pool_status: 'Alive', warnings: [], ...patch,
-  }
-}
+const sample = (minerId: string, patch: Record<string, unknown> = {}) => telemetrySample(minerId, { chip_temps_c: [71, 74, 69], ...patch })
 
 beforeAll(async () => {
   api = await startTestApi()

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { startTestApi, telemetrySample, type Session, type TestApi } from '../../../tests/support/api.ts'
 import { runRetention } from '../lib/retention.ts'
 
 let api: TestApi
@@ -13,13 +13,7 @@ let device: string
 const call = (s: Session, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
   api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
 
-function sample(minerId: string, at: Date, patch: Record<string, unknown> = {}) {
-  return {
-    miner_id: minerId, at: at.toISOString(), online: true, error: null, hashrate_ths: 100, hashrate_avg_ths: 100,
-    accepted_shares: 1000, rejected_shares: 1, stale_shares: 0, hardware_errors: 0, chip_temps_c: [70], board_temps_c: [60],
-    ambient_c: 25, fans_rpm: [5000], power_w: 3000, uptime_s: 100, model: 'S19', firmware: 'x', pool_status: 'Alive', warnings: [], ...patch,
-  }
-}
+const sample = (minerId: string, at: Date, patch: Record<string, unknown> = {}) => telemetrySample(minerId, patch, at)
 const push = (samples: object[]) =>
   api.app.inject({ method: 'POST', url: '/api/edge/telemetry', headers: { authorization: `Bearer ${device}` }, payload: { batch_id: randomUUID(), samples } })
 

@@ -67,33 +67,35 @@ export default fp(
       return { events: start, changes: start }
     }
 
+    // The two feeds the stream reads, and how a row of each becomes an event.
+    const FEEDS = {
+      events: {
+        sql: 'SELECT seq, txid::text AS txid, tenant_id, site_id, type, data FROM stream_events',
+        event: (r: Record<string, any>) => ({ type: r.type as string, data: r.data }),
+      },
+      changes: {
+        sql: 'SELECT seq, txid::text AS txid, tenant_id, site_id, subject_id, revision FROM sync_changes',
+        event: (r: Record<string, any>) => ({ type: 'miner.changed', data: { miner_id: r.subject_id, site_id: r.site_id, revision: Number(r.revision) } }),
+      },
+    } as const
+
     /** The rows of both feeds after `from` (up to `to`), with the position after the last. */
     async function read(from: StreamPosition, to: StreamPosition | undefined, tenantId?: string): Promise<{ events: StreamEvent[]; end: StreamPosition }> {
       const out: StreamEvent[] = []
       let cursor = { ...from }
-      const upTo = (feed: 'events' | 'changes') => (to ? `AND (txid, seq) <= (${app.knex.raw('?::xid8, ?', [to[feed].txid, to[feed].seq]).toQuery()})` : '')
       const tenant = tenantId ? app.knex.raw('AND tenant_id = ?', [tenantId]).toQuery() : ''
-      for (;;) {
-        const { rows } = await app.knex.raw(
-          `SELECT seq, txid::text AS txid, tenant_id, site_id, type, data FROM stream_events
-            WHERE (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot()) ${upTo('events')} ${tenant}
-            ORDER BY txid, seq LIMIT ${PAGE}`, [cursor.events.txid, cursor.events.seq])
-        for (const r of rows) {
-          cursor = { ...cursor, events: { txid: r.txid, seq: Number(r.seq) } }
-          out.push({ id: formatPosition(cursor), type: r.type, tenantId: r.tenant_id, siteId: r.site_id, data: r.data })
+      for (const feed of ['events', 'changes'] as const) {
+        const upTo = to ? `AND (txid, seq) <= (${app.knex.raw('?::xid8, ?', [to[feed].txid, to[feed].seq]).toQuery()})` : ''
+        for (;;) {
+          const { rows } = await app.knex.raw(
+            `${FEEDS[feed].sql} WHERE (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot()) ${upTo} ${tenant}
+              ORDER BY txid, seq LIMIT ${PAGE}`, [cursor[feed].txid, cursor[feed].seq])
+          for (const r of rows) {
+            cursor = { ...cursor, [feed]: { txid: r.txid, seq: Number(r.seq) } }
+            out.push({ id: formatPosition(cursor), tenantId: r.tenant_id, siteId: r.site_id, ...FEEDS[feed].event(r) })
+          }
+          if (rows.length < PAGE) break
         }
-        if (rows.length < PAGE) break
-      }
-      for (;;) {
-        const { rows } = await app.knex.raw(
-          `SELECT seq, txid::text AS txid, tenant_id, site_id, subject_id, revision FROM sync_changes
-            WHERE (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot()) ${upTo('changes')} ${tenant}
-            ORDER BY txid, seq LIMIT ${PAGE}`, [cursor.changes.txid, cursor.changes.seq])
-        for (const r of rows) {
-          cursor = { ...cursor, changes: { txid: r.txid, seq: Number(r.seq) } }
-          out.push({ id: formatPosition(cursor), type: 'miner.changed', tenantId: r.tenant_id, siteId: r.site_id, data: { miner_id: r.subject_id, site_id: r.site_id, revision: Number(r.revision) } })
-        }
-        if (rows.length < PAGE) break
       }
       return { events: out, end: cursor }
     }
