@@ -111,3 +111,31 @@ describe('GET/POST /api/miners/:id/connection_full (Plan B)', () => {
     expect(audit).toEqual(['miner.create', 'miner.full_e2ee.set'])
   })
 })
+
+describe('PATCH /api/miners/:id', () => {
+  const patch = (payload: object) => api.app.inject({ method: 'PATCH', url: `/api/miners/${minerId}`, headers: owner.headers, payload })
+
+  test('changes a Plan A miner\'s name and address and bumps its revision', async () => {
+    const res = await patch({ name: 'renamed', ip_address: '10.1.2.99', port: 4029, base_revision: 1 })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ name: 'renamed', ip_address: '10.1.2.99', port: 4029, revision: 2 })
+    const event = await api.app.knex('audit_events').where({ target_id: minerId, action: 'miner.update' }).first()
+    expect(event.details).toEqual({ fields: ['ip_address', 'name', 'port'] })
+  })
+
+  test('refuses a stale revision and an address while full E2EE is on', async () => {
+    expect((await patch({ name: 'x', base_revision: 7 })).statusCode).toBe(409)
+    await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV2(kid, 1) })
+    const res = await patch({ ip_address: '10.0.0.1' })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().message).toMatch(/encrypted connection/)
+    expect((await row(minerId)).ip_address).toBeNull()
+    expect((await patch({ name: 'still fine' })).statusCode).toBe(200)
+  })
+
+  test('a viewer cannot change a miner; an empty body is a 400', async () => {
+    const viewer = await api.addMember(owner, 'viewer')
+    expect((await api.app.inject({ method: 'PATCH', url: `/api/miners/${minerId}`, headers: viewer.headers, payload: { name: 'v' } })).statusCode).toBe(403)
+    expect((await patch({})).statusCode).toBe(400)
+  })
+})

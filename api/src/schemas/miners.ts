@@ -20,6 +20,19 @@ export const CreateMinerBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** Changing what the server may see of a miner; the address only while it is in Plan A. */
+export const UpdateMinerBody = Type.Object(
+  {
+    name: Type.Optional(DisplayName),
+    model: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 120 }), Type.Null()])),
+    ip_address: Type.Optional(MinerAddress),
+    port: Type.Optional(MinerPort),
+    /** Optimistic concurrency: refuse (409) if the miner moved past this revision. */
+    base_revision: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
 /** Miner metadata: what the server may see. Blocks are fetched from the secret routes. */
 export const MinerResponse = Type.Object({
   id: Uuid,
@@ -37,4 +50,5 @@ export const MinerResponse = Type.Object({
 export const MinerListResponse = Type.Object({ miners: Type.Array(MinerResponse) })
 
 export type CreateMinerBody = Static<typeof CreateMinerBody>
+export type UpdateMinerBody = Static<typeof UpdateMinerBody>
 export type MinerResponse = Static<typeof MinerResponse>
