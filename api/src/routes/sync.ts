@@ -61,9 +61,16 @@ const sync: FastifyPluginAsyncTypebox = async (app) => {
     return { miners: rows.map(synced), cursor: `c.${last.txid}.${last.seq}`, has_more: entries.length === limit }
   })
 
-  async function applyOne(actor: Actor, change: SyncChange, retried = false): Promise<ChangeResult> {
-    const stored = await app.knex('sync_applied').where({ change_id: change.change_id, tenant_id: actor.tenantId }).first('result')
-    if (stored) return { change_id: change.change_id, ...stored.result }
+  /** The first answers to change ids already applied, in one query for a whole push. */
+  async function storedResults(actor: Actor, ids: string[]): Promise<Map<string, ChangeResult>> {
+    const rows: { change_id: string; result: Omit<ChangeResult, 'change_id'> }[] = await app.knex('sync_applied')
+      .where({ tenant_id: actor.tenantId }).whereIn('change_id', ids).select('change_id', 'result')
+    return new Map(rows.map((r) => [r.change_id, { change_id: r.change_id, ...r.result }]))
+  }
+
+  async function applyOne(actor: Actor, change: SyncChange, known: Map<string, ChangeResult>, retried = false): Promise<ChangeResult> {
+    const stored = known.get(change.change_id)
+    if (stored) return stored
     const secret: SecretChange = change.kind === 'credentials'
       ? { kind: 'credentials', block: change.block }
       : change.use_full_e2ee
@@ -78,7 +85,7 @@ const sync: FastifyPluginAsyncTypebox = async (app) => {
       if (err instanceof RevisionConflict) return { change_id: change.change_id, status: 'conflict', current: synced(err.current) }
       const e = err as FastifyError
       // The same change id racing itself: the other request applied it (or another tenant owns the id).
-      if (e.code === '23505' && !retried) return applyOne(actor, change, true)
+      if (e.code === '23505' && !retried) return applyOne(actor, change, await storedResults(actor, [change.change_id]), true)
       if (e.code === '23505') return { change_id: change.change_id, status: 'rejected', error: { statusCode: 409, message: 'Cannot apply the change: its change id was already used' } }
       if (!e.statusCode || e.statusCode >= 500) throw err
       return { change_id: change.change_id, status: 'rejected', error: { statusCode: e.statusCode, message: e.message } }
@@ -98,8 +105,9 @@ const sync: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const results: ChangeResult[] = []
+    const known = await storedResults(request.actor, request.body.changes.map((c) => c.change_id))
     // In order: a device's later change may build on its earlier one.
-    for (const change of request.body.changes) results.push(await applyOne(request.actor, change))
+    for (const change of request.body.changes) results.push(await applyOne(request.actor, change, known))
     return { results }
   })
 }

@@ -1,0 +1,75 @@
+/**
+ * sync.push.10k: changes/s applied through POST /api/sync (10 000 credential
+ * changes, 500 per request, each checked, audited and recorded by change id),
+ * against one multi-row INSERT of the same blocks in the same run.
+ * sync.pull.10k.api: seconds for a fresh device to page 10 000 miners with their
+ * blocks out of GET /api/sync (HTTP and JSON only; the PWA's IndexedDB side is
+ * issue 6's remaining part), against one SELECT of the same rows.
+ */
+import knexFactory from 'knex'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { fakeBlockV1 } from '../support/api.ts'
+import { result, type BenchResult, type BenchSuite } from './report.ts'
+import { benchDatabase, call, startServer } from './servers.ts'
+
+const MINERS = 10_000
+const PER_PUSH = 500
+
+const suite: BenchSuite = {
+  name: 'sync',
+  async run(): Promise<BenchResult[]> {
+    const database = await benchDatabase('hashinsight_bench_sync')
+    const db = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 2 } })
+    const server = await startServer('app', database.url, randomBytes(32).toString('hex'))
+    const base = `http://127.0.0.1:${server.port}`
+    try {
+      const owner = await call(base, 'POST', '/api/auth/register', undefined, { email: 'sync@example.com', password: 'sync bench password', tenantName: 'Sync' })
+      const site = await call(base, 'POST', '/api/sites', owner.token, { name: 'Sync site' })
+      const ids: string[] = []
+      for (let i = 0; i < MINERS; i += 1000) {
+        const rows = Array.from({ length: Math.min(1000, MINERS - i) }, (_, j) => ({ tenant_id: owner.tenant.id, site_id: site.id, name: `m${i + j}`, ip_address: '10.0.0.1', port: 4028 }))
+        ids.push(...(await db('hosting_miners').insert(rows).returning('id')).map((r: { id: string }) => r.id))
+      }
+      const blocks = ids.map(() => fakeBlockV1())
+
+      let t = performance.now()
+      for (let i = 0; i < MINERS; i += PER_PUSH) {
+        const changes = ids.slice(i, i + PER_PUSH).map((id, j) => ({ change_id: randomUUID(), kind: 'credentials', subject_id: id, base_revision: 1, block: blocks[i + j] }))
+        const { results } = await call(base, 'POST', '/api/sync', owner.token, { changes })
+        if (results.some((r: { status: string }) => r.status !== 'applied')) throw new Error('Cannot bench sync: a change was not applied')
+      }
+      const pushRate = MINERS / ((performance.now() - t) / 1000)
+
+      await db.raw('CREATE TABLE bench_sync_baseline (miner_id uuid, block jsonb)')
+      t = performance.now()
+      await db.raw('INSERT INTO bench_sync_baseline SELECT * FROM jsonb_to_recordset(?::jsonb) AS r(miner_id uuid, block jsonb)', [JSON.stringify(ids.map((id, i) => ({ miner_id: id, block: blocks[i] })))])
+      const insertRate = MINERS / ((performance.now() - t) / 1000)
+
+      t = performance.now()
+      let cursor: string | undefined
+      let pulled = 0
+      for (;;) {
+        const page = await call(base, 'GET', `/api/sync?limit=1000${cursor ? `&since=${cursor}` : ''}`, owner.token)
+        pulled += page.miners.length
+        cursor = page.cursor
+        if (!page.has_more) break
+      }
+      const pullSeconds = (performance.now() - t) / 1000
+      if (pulled < MINERS) throw new Error(`Cannot bench sync: pulled ${pulled} of ${MINERS}`)
+      t = performance.now()
+      await db('hosting_miners').where({ tenant_id: owner.tenant.id }).select('*')
+      const selectSeconds = (performance.now() - t) / 1000
+
+      return [
+        result('sync.push.10k', pushRate, 'changes/s', insertRate, `${MINERS} credential changes, ${PER_PUSH} per POST /api/sync; baseline: one multi-row INSERT of the same blocks`),
+        result('sync.pull.10k.api', pullSeconds, 's', selectSeconds, `fresh device paging ${MINERS} miners with blocks out of GET /api/sync (limit 1000), HTTP only; baseline: one SELECT`),
+      ]
+    } finally {
+      await server.stop()
+      await db.destroy()
+      await database.close()
+    }
+  },
+}
+
+export default [suite]
