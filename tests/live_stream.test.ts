@@ -1,13 +1,14 @@
 /**
  * Edge → API → stream: telemetry and alerts pushed by a device reach SSE clients
  * over real HTTP, resume with Last-Event-ID, and reach clients of another API
- * node on the same database.
+ * process on the same database.
  */
+import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { buildApp, type App } from '../api/src/app.ts'
-import { loadConfig } from '../api/src/config.ts'
+import { freePort } from '../api/src/db/embedded_postgres.ts'
 import { fakeBlockV1, startTestApi, telemetrySample, type Session, type TestApi } from './support/api.ts'
+import { ROOT } from './support/processes.ts'
 import { connectSse } from './support/sse.ts'
 
 let api: TestApi
@@ -19,7 +20,6 @@ let minerA: string
 let minerB: string
 let deviceA: string
 let deviceB: string
-const extraApps: App[] = []
 
 const call = (s: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
   api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
@@ -50,10 +50,7 @@ beforeAll(async () => {
   deviceA = await enroll(siteA)
   deviceB = await enroll(siteB)
 })
-afterAll(async () => {
-  for (const a of extraApps) await a.close()
-  await api.close()
-})
+afterAll(() => api.close())
 
 describe('GET /api/stream', () => {
   test('a sample pushed by the edge reaches an SSE client with the site totals', async () => {
@@ -102,16 +99,30 @@ describe('GET /api/stream', () => {
     again.close()
   })
 
-  test('another API node on the same database delivers events written through this one', async () => {
-    const other = await buildApp({ ...loadConfig({}), databaseUrl: api.databaseUrl, jwtSecret: api.app.config.jwtSecret }, false)
-    extraApps.push(other)
-    const otherBase = await other.listen({ port: 0, host: '127.0.0.1' })
-    const sse = await connectSse(await ticketUrl(owner, otherBase))
-    await pushTelemetry(deviceA, [sample(minerA, { hashrate_ths: 77 })])
-    const e = await sse.waitFor((x) => x.event === 'telemetry' && (x.data as { miners: { hashrate_ths: number }[] }).miners[0]!.hashrate_ths === 77)
-    expect(e.id).toMatch(/^\d+\.\d+_\d+\.\d+$/)
-    sse.close()
-  })
+  test('another API process on the same database delivers events written through this one', async () => {
+    const port = await freePort()
+    const other = spawn(process.execPath, ['--import', 'tsx', 'api/src/server.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), DATABASE_URL: api.databaseUrl, JWT_SECRET: api.app.config.jwtSecret, SERVE_PWA: 'false', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      await new Promise<void>((done, fail) => {
+        let out = ''
+        const seen = (d: Buffer) => { out += d; if (out.includes('API listening')) done() }
+        other.stdout!.on('data', seen)
+        other.stderr!.on('data', seen)
+        other.once('exit', (code) => fail(new Error(`Cannot start the second API process (exit ${code}): ${out}`)))
+      })
+      const sse = await connectSse(await ticketUrl(owner, `http://127.0.0.1:${port}`))
+      await pushTelemetry(deviceA, [sample(minerA, { hashrate_ths: 77 })])
+      const e = await sse.waitFor((x) => x.event === 'telemetry' && (x.data as { miners: { hashrate_ths: number }[] }).miners[0]!.hashrate_ths === 77)
+      expect(e.id).toMatch(/^\d+\.\d+_\d+\.\d+$/)
+      sse.close()
+    } finally {
+      await new Promise((done) => { other.once('exit', done); other.kill('SIGTERM') })
+    }
+  }, 60_000)
 
   test('a member limited to one site never receives another site\'s events', async () => {
     const limited = await api.addMember(owner, 'viewer', [siteA])
