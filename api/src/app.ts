@@ -46,6 +46,20 @@ export const REDACTED_PATHS = [
   'body',
 ]
 
+/**
+ * Requests are logged without their query string: a stream ticket travels there
+ * (short-lived, but a credential all the same), and nothing else we log needs it.
+ */
+export const LOG_SERIALIZERS = {
+  req: (req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: req.method,
+    url: req.url.split('?')[0],
+    host: req.hostname,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+}
+
 // Connection faults reach the client as 503 (retry later), not as a generic 500.
 function isDatabaseUnavailable(err: { code?: string; name?: string }): boolean {
   return err.name === 'KnexTimeoutError' || ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(err.code ?? '')
@@ -63,7 +77,7 @@ function isBadData(err: { code?: string }): boolean {
  */
 export async function buildApp(config: AppConfig, logger?: FastifyServerOptions['logger']): Promise<App> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
     bodyLimit: config.bodyLimit,
     schemaErrorFormatter,
     return503OnClosing: true,

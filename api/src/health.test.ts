@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeBlockV1, startTestApi, type TestApi } from '../../tests/support/api.ts'
 import { freePort } from './db/embedded_postgres.ts'
-import { buildApp, REDACTED_PATHS } from './app.ts'
+import { buildApp, LOG_SERIALIZERS, REDACTED_PATHS } from './app.ts'
 import { loadConfig } from './config.ts'
 
 describe('GET /healthz', () => {
@@ -57,7 +57,7 @@ describe('logs', () => {
     const db = api.databaseUrl
     const app = await buildApp(
       { ...loadConfig({}), databaseUrl: db, jwtSecret: randomBytes(32).toString('hex') },
-      { level: 'trace', stream: sink, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+      { level: 'trace', stream: sink, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
     )
     try {
       const reg = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: 'log@example.com', password: 'account password 123', tenantName: 'L' } })
@@ -68,9 +68,13 @@ describe('logs', () => {
       const block = fakeBlockV1()
       await app.inject({ method: 'POST', url: `/api/miners/${minerId}/credentials`, headers, payload: { encrypted_credentials: block } })
       await app.inject({ method: 'POST', url: `/api/miners/${minerId}/credentials`, headers, payload: { encrypted_credentials: block, password: 'plaintext-secret-value' } })
+      const { ticket } = (await app.inject({ method: 'POST', url: '/api/stream/ticket', headers })).json()
+      // A bad ticket is enough to log the request line; the ticket must not be in it.
+      await app.inject({ method: 'GET', url: `/api/stream?ticket=${ticket}x` })
       const log = lines.join('')
       expect(lines.length).toBeGreaterThan(5)
-      for (const secret of [token, 'account password 123', block.ciphertext, block.iv, block.salt, 'plaintext-secret-value']) {
+      expect(log).toContain('/api/stream')
+      for (const secret of [token, ticket, 'account password 123', block.ciphertext, block.iv, block.salt, 'plaintext-secret-value']) {
         expect(log).not.toContain(secret)
       }
     } finally {
