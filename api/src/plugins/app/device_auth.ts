@@ -25,6 +25,7 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
+    const lastSeenWrite = new Map<string, number>()
     app.decorateRequest('device', null as unknown as EdgeDevice)
     app.decorate('authenticateDevice', async (request: FastifyRequest) => {
       const match = /^Bearer (hie_[A-Za-z0-9_-]{43})$/.exec(request.headers.authorization ?? '')
@@ -34,12 +35,13 @@ export default fp(
         .first('id', 'tenant_id', 'site_id', 'status')
       if (!row || row.status !== 'active') throw new Unauthorized('This device is not enrolled or was revoked')
       request.device = { id: row.id, tenantId: row.tenant_id, siteId: row.site_id }
-      // Seen-at is informational: written at most once a minute, never awaited by the request.
-      void app.knex('edge_devices')
-        .where({ id: row.id })
-        .andWhere((q) => q.whereNull('last_seen_at').orWhere('last_seen_at', '<', app.knex.raw("now() - interval '1 minute'")))
-        .update({ last_seen_at: app.knex.fn.now() })
-        .catch(() => {})
+      // Seen-at is informational: written at most once a minute per device and process,
+      // never awaited by the request.
+      const now = Date.now()
+      if ((lastSeenWrite.get(row.id) ?? 0) < now - 60_000) {
+        lastSeenWrite.set(row.id, now)
+        void app.knex('edge_devices').where({ id: row.id }).update({ last_seen_at: app.knex.fn.now() }).catch(() => {})
+      }
     })
   },
   { name: 'device-auth', dependencies: ['db'] },
