@@ -28,6 +28,15 @@ function isWordStart(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
 }
 
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39
+}
+
+// Digits, '.', 'e'/'E' and signs: what can follow a number's first digit.
+function isNumberChar(c: number): boolean {
+  return isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
+}
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 }
@@ -100,6 +109,12 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
       prev = c
       safeAt = out.length + (i + 1 - from)
       safeStack = stack
+    } else if (isDigit(c) || (c === 0x2d && isDigit(s.charCodeAt(i + 1)))) {
+      // A number, exponent included (S21's "Total MH": 1.2e+10): its letters are not bare words.
+      let end = i + 1
+      while (end < s.length && isNumberChar(s.charCodeAt(end))) end++
+      i = end - 1
+      prev = 0x30
     } else if (isWordStart(c) || (c === 0x2d && isWordStart(s.charCodeAt(i + 1)))) {
       let end = i + 1
       while (end < s.length && isWordStart(s.charCodeAt(end))) end++

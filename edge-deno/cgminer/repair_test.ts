@@ -31,6 +31,7 @@ const cases: { name: string; wire: string; expected: unknown; truncated?: boolea
   { name: 'a list cut off mid-entry', wire: '{"STATUS":"S","Msg":{"error_code":[{"218":"2024-06-15 10:30:00"},{"110":"2024-06', expected: { STATUS: 'S', Msg: { error_code: [{ '218': '2024-06-15 10:30:00' }] } }, truncated: true },
   { name: 'a reply cut off after a value', wire: '{"a":1,"b":[1,2', expected: { a: 1, b: [1] }, truncated: true },
   { name: "brackets and '}{' inside strings untouched", wire: '{"MM ID0":"Ver[1] x}{y [,{ ,}","v":1,}', expected: { 'MM ID0': 'Ver[1] x}{y [,{ ,}', v: 1 } },
+  { name: "numbers in E-notation (S21's 'Total MH') beside a quirk", wire: '{"SUMMARY":[{"Total MH":1.2345e+10,"x":-2E-3}{"y":1}],}', expected: { SUMMARY: [{ 'Total MH': 1.2345e10, x: -2e-3 }, { y: 1 }] } },
   { name: 'escaped quotes inside strings', wire: '{"a":"say \\"hi\\" }{","b":2,}', expected: { a: 'say "hi" }{', b: 2 } },
 ]
 
