@@ -135,6 +135,13 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
   return { text: out.slice(0, safeAt) + [...safeStack].reverse().join(''), truncated: true }
 }
 
+// Most replies of some vendors always carry one of these; sending them straight to the
+// repair saves a failing JSON.parse, which costs up to a third of the repair itself.
+// A false alarm (the marker inside a string) is harmless: the repair leaves valid JSON as it is.
+function showsQuirk(text: string): boolean {
+  return text.includes('}{') || text.includes(',}') || text.includes(',]') || text.includes('[,') || text.includes(':inf') || text.includes(':nan')
+}
+
 /**
  * Parses a miner's reply text, trying plain JSON first and the repairs second.
  * @throws {SyntaxError} "Cannot parse miner reply: <reason>" when even the repaired text is not JSON
@@ -142,10 +149,12 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
 export function parseMinerJson(raw: string): ParsedJson {
   const nul = raw.indexOf('\0')
   const text = nul === -1 ? raw : raw.slice(0, nul)
-  try {
-    return { value: JSON.parse(text), repaired: false, truncated: false }
-  } catch {
-    // fall through to the repairs
+  if (!showsQuirk(text)) {
+    try {
+      return { value: JSON.parse(text), repaired: false, truncated: false }
+    } catch {
+      // fall through to the repairs
+    }
   }
   const fixed = repairJson(text)
   try {
