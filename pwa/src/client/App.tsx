@@ -1,4 +1,5 @@
 /** The app: which screen shows follows from the session, the keyring and the route. */
+import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { AuthScreen } from './AuthScreen.tsx'
 import { cryptoBridge } from './crypto_bridge.ts'
@@ -57,11 +58,13 @@ function Screen() {
   const current = session.value
   if (current === undefined) return <p class="boot">Loading HashInsight…</p>
   if (current === null) return <AuthScreen />
+  const r = route.value
+  // Telemetry is not secret: the dashboard shows without the keyring.
+  if (r.name === 'dashboard') return <><TopBar /><main class="main"><LazyDashboard /></main></>
   const ring = keyring.value
   if (ring === undefined) return <p class="boot">Loading your keyring…</p>
   if (ring.keyring === null) return <KeyringSetup role={current.tenant.role} />
   if (!lockStatus.value.unlocked) return <UnlockScreen />
-  const r = route.value
   return (
     <>
       <TopBar />
@@ -72,4 +75,20 @@ function Screen() {
       </main>
     </>
   )
+}
+
+let dashboardModule: Promise<ComponentType> | undefined
+/** The dashboard and uPlot come as their own chunk, fetched the first time it opens. */
+function LazyDashboard() {
+  const [Dashboard, setDashboard] = useState<ComponentType | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => {
+    dashboardModule ??= import(/* webpackChunkName: "dashboard" */ './dashboard/Dashboard.tsx').then((m) => m.Dashboard)
+    dashboardModule.then((c) => setDashboard(() => c)).catch((e: Error) => {
+      dashboardModule = undefined
+      setError(`Cannot load the dashboard: ${e.message}`)
+    })
+  }, [])
+  if (error) return <p class="error" role="alert">{error}</p>
+  return Dashboard ? <Dashboard /> : <p class="boot">Loading the dashboard…</p>
 }

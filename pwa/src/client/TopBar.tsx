@@ -1,7 +1,7 @@
 /** The bar on every unlocked screen: where you are, the network and outbox state, and Lock. */
 import { outboxEntries } from './outbox.ts'
 import { lock, signOut } from './session.ts'
-import { navigate, online, route, session } from './state.ts'
+import { lockStatus, navigate, online, route, session } from './state.ts'
 
 export function TopBar() {
   const entries = outboxEntries.value
@@ -10,7 +10,7 @@ export function TopBar() {
   const r = route.value
   return (
     <header class="topbar">
-      {r.name !== 'sites'
+      {r.name !== 'sites' && r.name !== 'dashboard'
         ? <button type="button" class="back" aria-label="Back" onClick={() => history.back()}>‹</button>
         : <span class="brand">{session.value?.tenant.name}</span>}
       <span class="chips">
@@ -18,7 +18,10 @@ export function TopBar() {
         {pending > 0 && <span class="chip pending" title="Saved on this device, not yet on the server">{pending} to send</span>}
         {problems > 0 && <button type="button" class="chip conflict" onClick={() => navigate({ name: 'sites' })}>{problems} need attention</button>}
       </span>
-      <button type="button" class="lock" onClick={() => void lock()}>Lock</button>
+      {r.name === 'dashboard'
+        ? <button type="button" onClick={() => navigate({ name: 'sites' })}>Sites</button>
+        : <button type="button" onClick={() => navigate({ name: 'dashboard' })}>Live</button>}
+      {lockStatus.value.unlocked && <button type="button" class="lock" onClick={() => void lock()}>Lock</button>}
       <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
     </header>
   )

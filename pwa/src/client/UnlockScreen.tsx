@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks'
 import { CryptoError } from './crypto_bridge.ts'
 import { LockOptions, readLockOptions } from './LockOptions.tsx'
 import { signOut, unlock } from './session.ts'
-import { session } from './state.ts'
+import { navigate, session } from './state.ts'
 
 export function UnlockScreen() {
   const [error, setError] = useState<string | null>(null)
@@ -36,6 +36,7 @@ export function UnlockScreen() {
         {error && <p class="error" role="alert">{error}</p>}
         <button type="submit" class="primary" disabled={busy}>{busy ? 'Unlocking…' : 'Unlock'}</button>
       </form>
+      <button type="button" class="link" onClick={() => navigate({ name: 'dashboard' })}>Open the live dashboard</button>
       <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
     </main>
   )

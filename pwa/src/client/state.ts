@@ -9,6 +9,7 @@ import type { ServiceWorkerBridge } from './sw_bridge.ts'
 
 export type Route =
   | { name: 'sites' }
+  | { name: 'dashboard' }
   | { name: 'site'; siteId: string }
   | { name: 'miner'; siteId: string; minerId: string }
 
@@ -17,9 +18,10 @@ export const lockStatus = signal<LockStatus>({ unlocked: false, tenantId: null, 
 export const online = signal(navigator.onLine)
 export const updateReady = signal<ServiceWorkerBridge | null>(null)
 
-/** The route from a path: `/`, `/sites/<id>`, `/sites/<id>/miners/<id>`. */
+/** The route from a path: `/`, `/dashboard`, `/sites/<id>`, `/sites/<id>/miners/<id>`. */
 export function routeOf(path: string): Route {
   const parts = path.split('/').filter(Boolean)
+  if (parts[0] === 'dashboard') return { name: 'dashboard' }
   if (parts[0] === 'sites' && parts[1] && parts[2] === 'miners' && parts[3]) return { name: 'miner', siteId: parts[1], minerId: parts[3] }
   if (parts[0] === 'sites' && parts[1]) return { name: 'site', siteId: parts[1] }
   return { name: 'sites' }
@@ -28,6 +30,7 @@ export function routeOf(path: string): Route {
 function pathOf(route: Route): string {
   if (route.name === 'miner') return `/sites/${route.siteId}/miners/${route.minerId}`
   if (route.name === 'site') return `/sites/${route.siteId}`
+  if (route.name === 'dashboard') return '/dashboard'
   return '/'
 }
 

@@ -3,7 +3,7 @@
  * the network refreshes it; blocks are stored exactly as the API holds them.
  */
 import type { BlockKind, Miner, Site, StoredBlock } from '../shared/api_types.ts'
-import { openAppDb, type Session, type StoredKeyring } from '../shared/db.ts'
+import { openAppDb, type LiveRecord, type Session, type StoredKeyring } from '../shared/db.ts'
 
 let opened: ReturnType<typeof openAppDb> | undefined
 /** The page's connection, opened once. */
@@ -15,7 +15,7 @@ export const putSession = async (session: Session) => (await db()).put('session'
 /** Signs out: the session and every cached farm record go; the outbox stays unless `wipe`. */
 export async function clearLocalData(wipe: boolean): Promise<void> {
   const conn = await db()
-  const stores = ['session', 'keyring', 'sites', 'miners', 'blocks', ...(wipe ? (['outbox', 'device'] as const) : [])] as const
+  const stores = ['session', 'keyring', 'sites', 'miners', 'blocks', 'live', ...(wipe ? (['outbox', 'device'] as const) : [])] as const
   const tx = conn.transaction([...stores], 'readwrite')
   await Promise.all([...stores.map((name) => tx.objectStore(name).clear()), tx.done])
 }
@@ -44,3 +44,6 @@ export async function replaceSiteMiners(siteId: string, miners: Miner[]): Promis
 
 export const getBlock = async (minerId: string, kind: BlockKind) => (await (await db()).get('blocks', [minerId, kind]))?.block ?? null
 export const putBlock = async (minerId: string, kind: BlockKind, block: StoredBlock | null) => (await db()).put('blocks', { minerId, kind, block })
+
+export const getLive = async (key: string) => (await db()).get('live', key)
+export const putLive = async (record: LiveRecord) => (await db()).put('live', record)

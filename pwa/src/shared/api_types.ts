@@ -5,6 +5,7 @@
 import type { Static } from 'typebox'
 import type { LoginResponse as LoginSchema } from '../../../api/src/schemas/auth.ts'
 import type { KeyringResponse as KeyringSchema } from '../../../api/src/schemas/keyring.ts'
+import type { Alert as AlertSchema, FarmLiveResponse as FarmLiveSchema, HistoryResponse as HistorySchema, SiteLiveResponse as SiteLiveSchema } from '../../../api/src/schemas/live.ts'
 import type { MinerResponse as MinerSchema } from '../../../api/src/schemas/miners.ts'
 import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.ts'
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
@@ -18,6 +19,12 @@ export type Site = Static<typeof SiteSchema>
 export type StoredBlock = Static<typeof StoredBlockSchema>
 export type CredentialsResponse = Static<typeof CredentialsSchema>
 export type ConnectionFullResponse = Static<typeof ConnectionSchema>
+export type FarmLive = Static<typeof FarmLiveSchema>
+export type SiteLive = Static<typeof SiteLiveSchema>
+export type LiveMiner = SiteLive['miners'][number]
+export type SiteTotals = SiteLive['totals']
+export type Alert = Static<typeof AlertSchema>
+export type History = Static<typeof HistorySchema>
 
 /** Plan A's secret: the miner's login and the pool password. */
 export interface Credentials {

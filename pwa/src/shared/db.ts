@@ -46,21 +46,40 @@ export interface HashInsightDB extends DBSchema {
   outbox: { key: string; value: OutboxEntry; indexes: { by_created: number } }
   /** Worker-owned: `unlocked-key` and `rollback:<tenantId>`. */
   device: { key: string; value: unknown }
+  /** The dashboard's last answers (`farm`, `site:<id>`, `alerts:<id>`), shown when offline. Telemetry, not secret. */
+  live: { key: string; value: LiveRecord }
+}
+
+/** One cached dashboard read and when it was last known to be current. */
+export interface LiveRecord {
+  key: string
+  savedAt: number
+  data: unknown
 }
 
 export const DB_NAME = 'hashinsight'
 
 /** Opens (and on first use creates) the database. */
 export function openAppDb(): Promise<IDBPDatabase<HashInsightDB>> {
-  return openDB<HashInsightDB>(DB_NAME, 1, {
-    upgrade(db) {
-      db.createObjectStore('session')
-      db.createObjectStore('keyring', { keyPath: 'tenantId' })
-      db.createObjectStore('sites', { keyPath: 'id' })
-      db.createObjectStore('miners', { keyPath: 'id' }).createIndex('by_site', 'site_id')
-      db.createObjectStore('blocks', { keyPath: ['minerId', 'kind'] })
-      db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('by_created', 'createdAt')
-      db.createObjectStore('device')
+  return openDB<HashInsightDB>(DB_NAME, 2, {
+    // Each version adds stores; existing ones (and what they hold) are kept.
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) createVersion1(db)
+      if (oldVersion < 2) db.createObjectStore('live', { keyPath: 'key' })
+    },
+    // A newer version opened in another tab: let it upgrade (this tab's update banner asks for a reload).
+    blocking(_current, _next, event) {
+      ;(event.target as IDBDatabase).close()
     },
   })
+}
+
+function createVersion1(db: IDBPDatabase<HashInsightDB>): void {
+  db.createObjectStore('session')
+  db.createObjectStore('keyring', { keyPath: 'tenantId' })
+  db.createObjectStore('sites', { keyPath: 'id' })
+  db.createObjectStore('miners', { keyPath: 'id' }).createIndex('by_site', 'site_id')
+  db.createObjectStore('blocks', { keyPath: ['minerId', 'kind'] })
+  db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('by_created', 'createdAt')
+  db.createObjectStore('device')
 }
