@@ -6,10 +6,11 @@ import { cryptoBridge } from './crypto_bridge.ts'
 import { KeyringSetup } from './KeyringSetup.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
-import { flushOutbox, refreshOutbox } from './outbox.ts'
+import { refreshOutbox } from './outbox.ts'
 import { keyring, resume } from './session.ts'
 import { SitesScreen } from './SitesScreen.tsx'
-import { lockStatus, online, route, session } from './state.ts'
+import { lockStatus, route, session } from './state.ts'
+import { startSync } from './sync_engine.ts'
 import { TopBar } from './TopBar.tsx'
 import { UnlockScreen } from './UnlockScreen.tsx'
 import { UpdateBanner } from './UpdateBanner.tsx'
@@ -39,11 +40,10 @@ export function App() {
     }
   }, [])
 
-  // Deliver queued edits on start, whenever the network comes back, and after sign-in.
+  // Sync needs the session only: blocks travel encrypted, so it runs while locked too.
   const token = session.value?.token
-  useEffect(() => {
-    if (token && online.value) flushOutbox(token).catch(() => undefined)
-  }, [token, online.value])
+  const tenantId = session.value?.tenant.id
+  useEffect(() => (token && tenantId ? startSync(token, tenantId) : undefined), [token, tenantId])
 
   return (
     <div class="app">

@@ -5,9 +5,11 @@
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { FullConnection } from '../shared/api_types.ts'
-import { outboxEntries } from './outbox.ts'
+import { ConflictResolver } from './ConflictResolver.tsx'
+import { openConflict, outboxEntries } from './outbox.ts'
 import { disableFullConnection, loadSecrets, saveCredentials, saveFullConnection, type MinerSecrets } from './secrets.ts'
 import { online, session } from './state.ts'
+import { minerChanges } from './sync_state.ts'
 
 type Fields = Omit<FullConnection, 'port'> & { port: string }
 const EMPTY: Fields = { ip_address: '', port: '4028', username: '', password: '', pool_url: '', pool_user: '', pool_password: '' }
@@ -53,6 +55,14 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
     if (secrets) void loadSecrets(minerId, false).then((s) => s && setSecrets(s))
   }, [queued])
 
+  // Another device's change arrived by sync: show it, unless the owner is typing (then the fields stay theirs).
+  const changes = minerChanges.value
+  useEffect(() => {
+    if (!secrets || !changes.ids.has(minerId)) return
+    const untouched = JSON.stringify(fields) === JSON.stringify(fieldsOf(secrets)) && full === secrets.fullMode
+    void loadSecrets(minerId, false).then((s) => s && (untouched ? show(s) : setSecrets(s)))
+  }, [changes.version])
+
   if (secrets === undefined) return <p>Decrypting…</p>
   if (secrets === null) return <p class="error">This miner is not on this device. Go back and open its site while online.</p>
 
@@ -79,10 +89,12 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
     }
   }
 
-  const locked = !full && secrets.fullMode && !mayDisable
+  const conflict = openConflict(minerId)
+  const locked = (!full && secrets.fullMode && !mayDisable) || Boolean(conflict)
   return (
     <section class="stack">
       <h1>{secrets.miner.name}</h1>
+      {conflict && <ConflictResolver key={conflict.id} entry={conflict} onResolved={() => void loadSecrets(minerId, false).then(show)} />}
       {secrets.problems.map((p) => <p class="error" role="alert">{p}</p>)}
       {pending.map((e) => (
         <p class={`banner ${e.status === 'pending' ? 'pending' : 'error'}`} role="status">
@@ -122,6 +134,7 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
           {full && <label>Pool user<input name="pool_user" autocomplete="off" value={fields.pool_user} onInput={set('pool_user')} /></label>}
           <label>Pool password<input name="pool_password" type="password" autocomplete="new-password" value={fields.pool_password} onInput={set('pool_password')} /></label>
         </fieldset>
+        {conflict && <p class="hint">Choose between the two copies above before saving again.</p>}
         {message && <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>{message.text}</p>}
         <button type="submit" class="primary" disabled={busy || locked}>{busy ? 'Encrypting…' : 'Encrypt and save'}</button>
       </form>

@@ -4,6 +4,8 @@ import type { Miner } from '../shared/api_types.ts'
 import { createMiner, loadMiners } from './farm.ts'
 import { outboxEntries } from './outbox.ts'
 import { navigate } from './state.ts'
+import { listMiners } from './store.ts'
+import { minerChanges } from './sync_state.ts'
 import { VirtualList } from './VirtualList.tsx'
 
 type Status = 'full' | 'plan-a' | 'no-secrets' | 'unsent' | 'attention'
@@ -33,6 +35,12 @@ export function MinersScreen({ siteId }: { siteId: string }) {
   useEffect(() => {
     loadMiners(siteId, setMiners).catch((e: Error) => setError(e.message))
   }, [siteId])
+
+  // Sync stored changed miners: re-read this site's from IndexedDB.
+  const changes = minerChanges.value.version
+  useEffect(() => {
+    if (changes > 0) void listMiners(siteId).then((list) => setMiners(list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))))
+  }, [changes])
 
   const outbox = useMemo(() => {
     const map = new Map<string, 'pending' | 'problem'>()

@@ -12,10 +12,10 @@ export const db = () => (opened ??= openAppDb())
 export const getSession = async () => (await db()).get('session', 'current')
 export const putSession = async (session: Session) => (await db()).put('session', session, 'current')
 
-/** Signs out: the session and every cached farm record go; the outbox stays unless `wipe`. */
+/** Signs out: the session, every cached farm record and the sync cursor go; the outbox stays unless `wipe`. */
 export async function clearLocalData(wipe: boolean): Promise<void> {
   const conn = await db()
-  const stores = ['session', 'keyring', 'sites', 'miners', 'blocks', 'live', ...(wipe ? (['outbox', 'device'] as const) : [])] as const
+  const stores = ['session', 'keyring', 'sites', 'miners', 'blocks', 'live', 'sync', ...(wipe ? (['outbox', 'device'] as const) : [])] as const
   const tx = conn.transaction([...stores], 'readwrite')
   await Promise.all([...stores.map((name) => tx.objectStore(name).clear()), tx.done])
 }

@@ -8,6 +8,7 @@ import type { KeyringResponse as KeyringSchema } from '../../../api/src/schemas/
 import type { Alert as AlertSchema, FarmLiveResponse as FarmLiveSchema, HistoryResponse as HistorySchema, SiteLiveResponse as SiteLiveSchema } from '../../../api/src/schemas/live.ts'
 import type { MinerResponse as MinerSchema } from '../../../api/src/schemas/miners.ts'
 import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.ts'
+import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, SyncedMiner as SyncedMinerSchema } from '../../../api/src/schemas/sync.ts'
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
@@ -25,6 +26,16 @@ export type LiveMiner = SiteLive['miners'][number]
 export type SiteTotals = SiteLive['totals']
 export type Alert = Static<typeof AlertSchema>
 export type History = Static<typeof HistorySchema>
+/** A miner as GET /api/sync delivers it: metadata and both blocks at one revision. */
+export type SyncedMiner = Static<typeof SyncedMinerSchema>
+export type PullResponse = Static<typeof PullSchema>
+export type ChangeResult = Static<typeof ChangeResultSchema>
+
+/** A queued change as POST /api/sync takes it, less the ids and base revision added when it is sent. */
+export type QueuedChange =
+  | { kind: 'credentials'; block: StoredBlock }
+  | { kind: 'connection_full'; use_full_e2ee: true; block: StoredBlock }
+  | { kind: 'connection_full'; use_full_e2ee: false; ip_address: string; port?: number }
 
 /** Plan A's secret: the miner's login and the pool password. */
 export interface Credentials {

@@ -35,6 +35,12 @@ export interface CryptoOps {
   encrypt: { args: { kind: BlockKind; subjectId: string; minCounter: number; value: unknown }; result: StoredBlock }
   /** Decrypts a v1 or v2 block; v2 passes the rollback guard. `passphrase` is for v1 after a restore. */
   decrypt: { args: { kind: BlockKind; subjectId: string; block: unknown; passphrase?: string }; result: unknown }
+  /**
+   * Decrypts one side of a sync conflict without the rollback guard: both copies
+   * must open although one is older, and neither may raise the guard (the owner's
+   * choice is saved above both). The page labels the result as the server's or this device's copy.
+   */
+  decryptCopy: { args: { kind: BlockKind; subjectId: string; block: unknown; passphrase?: string }; result: unknown }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }

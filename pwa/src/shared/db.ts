@@ -4,22 +4,37 @@
  * worker keeps the remembered data key and the anti-rollback counters in `device`.
  * Nothing here is plaintext secret: blocks stay encrypted at rest.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
-import type { BlockKind, LoginResponse, Miner, Site, StoredBlock, WrappedKeyring } from './api_types.ts'
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import type { BlockKind, LoginResponse, Miner, QueuedChange, Site, StoredBlock, SyncedMiner, WrappedKeyring } from './api_types.ts'
 
-/** One pending write: the request to repeat until the API answers it. */
+/**
+ * One edit made on this device, kept until the API's answer to it is stored.
+ * Its id is the change id POST /api/sync remembers, so sending it twice is harmless.
+ */
 export interface OutboxEntry {
   id: string
+  /** Order of the edits (unique per device: ties would let IndexedDB reorder them). */
   createdAt: number
   tenantId: string
   minerId: string
   kind: BlockKind
-  path: string
-  body: unknown
-  /** pending: not yet answered; conflict: the API said 409; rejected: another 4xx. */
+  change: QueuedChange
+  /** The miner's revision this edit was made on; rebased when an earlier edit of the same miner lands. */
+  baseRevision: number
+  /** pending: not yet answered; conflict: the server has another copy (in `server`); rejected: refused, with `error`. */
   status: 'pending' | 'conflict' | 'rejected'
   attempts: number
   error?: string
+  /** conflict: the server's copy when it answered, kept beside this device's until the owner chooses. */
+  server?: SyncedMiner
+}
+
+/** Where this device is in the tenant's sync feed. */
+export interface SyncRecord {
+  tenantId: string
+  /** The cursor GET /api/sync returned with the last page stored. */
+  cursor: string
+  syncedAt: number
 }
 
 /** The signed-in account: the session token, never a password or passphrase. */
@@ -43,7 +58,9 @@ export interface HashInsightDB extends DBSchema {
   sites: { key: string; value: Site }
   miners: { key: string; value: Miner; indexes: { by_site: string } }
   blocks: { key: [string, string]; value: BlockRecord }
-  outbox: { key: string; value: OutboxEntry; indexes: { by_created: number } }
+  outbox: { key: string; value: OutboxEntry; indexes: { by_created: number; by_miner: string } }
+  /** One record per tenant: the sync cursor (v3). */
+  sync: { key: string; value: SyncRecord }
   /** Worker-owned: `unlocked-key` and `rollback:<tenantId>`. */
   device: { key: string; value: unknown }
   /** The dashboard's last answers (`farm`, `site:<id>`, `alerts:<id>`), shown when offline. Telemetry, not secret. */
@@ -61,11 +78,12 @@ export const DB_NAME = 'hashinsight'
 
 /** Opens (and on first use creates) the database. */
 export function openAppDb(): Promise<IDBPDatabase<HashInsightDB>> {
-  return openDB<HashInsightDB>(DB_NAME, 2, {
+  return openDB<HashInsightDB>(DB_NAME, 3, {
     // Each version adds stores; existing ones (and what they hold) are kept.
-    upgrade(db, oldVersion) {
+    async upgrade(db, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) createVersion1(db)
       if (oldVersion < 2) db.createObjectStore('live', { keyPath: 'key' })
+      if (oldVersion < 3) await upgradeToSync(db, tx, oldVersion)
     },
     // A newer version opened in another tab: let it upgrade (this tab's update banner asks for a reload).
     blocking(_current, _next, event) {
@@ -82,4 +100,38 @@ function createVersion1(db: IDBPDatabase<HashInsightDB>): void {
   db.createObjectStore('blocks', { keyPath: ['minerId', 'kind'] })
   db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('by_created', 'createdAt')
   db.createObjectStore('device')
+}
+
+type UpgradeTx = IDBPTransaction<HashInsightDB, StoreNames<HashInsightDB>[], 'versionchange'>
+
+/** A v1/v2 outbox entry: the secret route's path and body, no base revision. */
+interface LegacyEntry extends Omit<OutboxEntry, 'change' | 'baseRevision'> {
+  body: { encrypted_credentials?: StoredBlock; encrypted_connection_full?: StoredBlock; use_full_e2ee?: boolean; ip_address?: string; port?: number }
+}
+
+function legacyChange(entry: LegacyEntry): QueuedChange {
+  const { body } = entry
+  if (entry.kind === 'credentials') return { kind: 'credentials', block: body.encrypted_credentials! }
+  if (body.use_full_e2ee === false) return { kind: 'connection_full', use_full_e2ee: false, ip_address: body.ip_address!, ...(body.port ? { port: body.port } : {}) }
+  return { kind: 'connection_full', use_full_e2ee: true, block: body.encrypted_connection_full! }
+}
+
+/**
+ * v3: the sync cursor store, the outbox indexed by miner, and every queued edit
+ * rewritten as a sync change. An old edit never had a base revision; it gets the
+ * revision this device last saw, which is what the owner edited.
+ */
+async function upgradeToSync(db: IDBPDatabase<HashInsightDB>, tx: UpgradeTx, oldVersion: number): Promise<void> {
+  db.createObjectStore('sync', { keyPath: 'tenantId' })
+  const outbox = tx.objectStore('outbox')
+  outbox.createIndex('by_miner', 'minerId')
+  if (oldVersion < 1) return
+  const miners = tx.objectStore('miners')
+  for (let cursor = await outbox.openCursor(); cursor; cursor = await cursor.continue()) {
+    const old = cursor.value as unknown as LegacyEntry & Partial<OutboxEntry>
+    if (old.change) continue
+    const { body: _body, path: _path, ...rest } = old as LegacyEntry & { path?: string }
+    const baseRevision = (await miners.get(old.minerId))?.revision ?? 1
+    await cursor.update({ ...rest, change: legacyChange(old), baseRevision })
+  }
 }

@@ -34,16 +34,19 @@ const handlers: Handlers = {
     guard.accept(context, context.counter)
     return block
   },
-  async decrypt({ kind, subjectId, block, passphrase }) {
-    const { key, guard, passphrase: held } = unlocked()
-    if ((block as { version?: unknown } | null)?.version === 1) {
-      const secret = passphrase ?? held
-      if (!secret) throw Object.assign(new Error('Cannot decrypt an old (v1) block: enter your passphrase once more'), { code: 'needs_passphrase' })
-      return decryptObject(block, secret)
-    }
-    return decryptBlock(key, block, scope(kind, subjectId), { guard })
-  },
+  decrypt: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, true),
+  decryptCopy: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, false),
   highestCounter: ({ kind, subjectId }) => unlocked().guard.highest(scope(kind, subjectId)),
+}
+
+async function open(kind: BlockKind, subjectId: string, block: unknown, passphrase: string | undefined, guarded: boolean): Promise<unknown> {
+  const { key, guard, passphrase: held } = unlocked()
+  if ((block as { version?: unknown } | null)?.version === 1) {
+    const secret = passphrase ?? held
+    if (!secret) throw Object.assign(new Error('Cannot decrypt an old (v1) block: enter your passphrase once more'), { code: 'needs_passphrase' })
+    return decryptObject(block, secret)
+  }
+  return decryptBlock(key, block, scope(kind, subjectId), guarded ? { guard } : {})
 }
 
 function failure(error: unknown): CryptoFailure {
