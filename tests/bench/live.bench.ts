@@ -20,6 +20,8 @@ import { benchDatabase, call, startServer } from './servers.ts'
 const MINERS = 500
 const BATCHES = Number(process.env.BENCH_LIVE_BATCHES ?? 60)
 const SENDERS = 4
+// Sent before the clock starts, so the figure is the steady rate rather than JIT warm-up.
+const WARMUP_BATCHES = 8
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000)
 const EVENTS = 20
 
@@ -48,8 +50,10 @@ const suite: BenchSuite = {
       const ids: string[] = (await db('hosting_miners').insert(minerRows).returning('id')).map((r: { id: string }) => r.id)
       const { enrollment_code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, owner.token, { name: 'bench rig' })
       const device = (await call(base, 'POST', '/api/edge/enroll', undefined, { code: enrollment_code })).token
-      const start = Date.now() - BATCHES * 30_000
-      const batches = Array.from({ length: BATCHES }, (_, b) => ({ batch_id: randomUUID(), samples: ids.map((id, i) => sample(id, new Date(start + b * 30_000), b * MINERS + i)) }))
+      const start = Date.now() - (WARMUP_BATCHES + BATCHES) * 30_000
+      const makeBatch = (b: number) => ({ batch_id: randomUUID(), samples: ids.map((id, i) => sample(id, new Date(start + b * 30_000), b * MINERS + i)) })
+      for (let b = 0; b < WARMUP_BATCHES; b++) await call(base, 'POST', '/api/edge/telemetry', device, makeBatch(b))
+      const batches = Array.from({ length: BATCHES }, (_, b) => makeBatch(WARMUP_BATCHES + b))
 
       // Ingest through the route, SENDERS batches in flight.
       let next = 0
@@ -97,7 +101,7 @@ const suite: BenchSuite = {
       for (const s of streams) s.close()
       const delivered = delays.length
       return [
-        result('live.ingest', routeRate, 'samples/s', copyRate, `batches of ${MINERS}, ${SENDERS} in flight, ${BATCHES} batches; baseline: COPY of the same raw rows; goal >= 0.3`),
+        result('live.ingest', routeRate, 'samples/s', copyRate, `batches of ${MINERS}, ${SENDERS} in flight, ${BATCHES} batches after ${WARMUP_BATCHES} unmeasured; baseline: COPY of the same raw rows; goal >= 0.3`),
         result('live.stream.fanout.p99', percentile(delays, 0.99), 'ms', percentile(delays, 0.5),
           `${CLIENTS} SSE clients x ${EVENTS} events, ${delivered}/${CLIENTS * EVENTS} delivered; from ingest request start to receipt; baseline: the median; goal p99 <= 250 ms`),
       ]

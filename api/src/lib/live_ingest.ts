@@ -1,92 +1,176 @@
 /**
- * What a telemetry batch changes besides the raw rows: each miner's live state,
- * alerts raised or cleared, and the events the stream sends (one per batch with
- * the figures and the site totals, one per alert change). Runs inside the
- * ingest transaction, so a batch stored twice cannot happen and a batch lost
- * changes nothing.
+ * Storing a telemetry batch: the raw rows, each miner's live state, alerts raised
+ * or cleared, and the events the stream sends (one per batch with the figures and
+ * the site totals, one per alert change). All in one transaction, so a batch
+ * stored twice cannot happen and a batch lost changes nothing. It costs a fixed
+ * handful of round trips whatever the batch size: the batch claim, the miners'
+ * state and the site's thresholds come back in one query, the raw rows go in by
+ * COPY, and every other write takes its rows as one JSON parameter.
  */
 import type { Knex } from 'knex'
+import { Forbidden } from '../errors.ts'
 import type { TelemetrySample } from '../schemas/edge.ts'
 import { DEFAULT_THRESHOLDS, evaluate, type AlertThresholds, type AlertType, type LiveState } from './alerts.ts'
+import { withCopyTransaction, type CopyValue } from './copy_rows.ts'
 
-interface LiveRow extends LiveState {
+export interface TelemetryBatchInput {
+  batchId: string
+  deviceId: string
+  tenantId: string
+  siteId: string
+  samples: readonly TelemetrySample[]
+}
+
+interface MinerState extends LiveState {
   miner_id: string
+  has_live: boolean
+  open_alerts: AlertType[] | null
+}
+
+interface RaisedAlert {
+  miner_id: string
+  type: AlertType
+  value: number | null
+  threshold: number
+  at: string
+  /** Set when the same batch clears it again: stored already closed. */
+  cleared_at: string | null
 }
 
 const maxOf = (values: number[]) => (values.length ? Math.max(...values) : null)
 
-/** Applies a stored batch of one site to live state, alerts and the stream. */
-export async function applyLiveBatch(trx: Knex.Transaction, tenantId: string, siteId: string, samples: readonly TelemetrySample[]): Promise<void> {
-  const ids = [...new Set(samples.map((s) => s.miner_id))]
-  const limits: AlertThresholds = (await trx('site_alert_settings').where({ site_id: siteId }).first('temp_limit_c', 'hashrate_drop_share', 'reject_rate_limit')) ?? DEFAULT_THRESHOLDS
-  const live = new Map<string, LiveRow>(
-    (await trx('miner_live').whereIn('miner_id', ids).select('miner_id', 'online', 'hashrate_ths', 'hashrate_ewma_ths', 'temp_chip_max_c', 'accepted_shares', 'rejected_shares'))
-      .map((r: LiveRow) => [r.miner_id, r]),
-  )
-  const open = new Map<string, Set<AlertType>>()
-  for (const a of await trx('alerts').whereIn('miner_id', ids).whereNull('cleared_at').select('miner_id', 'type')) {
-    open.set(a.miner_id, (open.get(a.miner_id) ?? new Set()).add(a.type))
-  }
+const TELEMETRY_COLUMNS = ['tenant_id', 'site_id', 'miner_id', 'at', 'online', 'hashrate_ths', 'hashrate_avg_ths', 'accepted_shares', 'rejected_shares',
+  'stale_shares', 'hardware_errors', 'temp_chip_max_c', 'power_w', 'uptime_s', 'detail', 'batch_id'] as const
 
-  const raised: { miner_id: string; type: AlertType; value: number | null; threshold: number; at: string }[] = []
+/**
+ * Stores a batch once per batch id.
+ * @returns false when the batch id was stored before (nothing changes then)
+ * @throws Forbidden when a sample names a miner of another site (nothing is stored)
+ */
+export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput): Promise<boolean> {
+  const { tenantId, siteId, samples } = input
+  const ids = [...new Set(samples.map((s) => s.miner_id))]
+  return withCopyTransaction(knex, async (trx, copy) => {
+    // One row per known miner, each with the claim; one row of nulls when none is known.
+    const { rows } = await trx.raw(
+      `WITH claim AS (
+         INSERT INTO telemetry_batches (batch_id, device_id, tenant_id, samples) VALUES (?, ?, ?, ?)
+         ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
+       )
+       SELECT c.claimed, m.* FROM (SELECT count(*)::int AS claimed FROM claim) c
+       LEFT JOIN LATERAL (
+         SELECT m.id AS miner_id, l.miner_id IS NOT NULL AS has_live,
+                l.online, l.hashrate_ths, l.hashrate_ewma_ths, l.temp_chip_max_c, l.accepted_shares, l.rejected_shares,
+                (SELECT array_agg(a.type) FROM alerts a WHERE a.miner_id = m.id AND a.cleared_at IS NULL) AS open_alerts,
+                s.temp_limit_c, s.hashrate_drop_share, s.reject_rate_limit
+           FROM hosting_miners m
+           LEFT JOIN miner_live l ON l.miner_id = m.id
+           LEFT JOIN site_alert_settings s ON s.site_id = m.site_id
+          WHERE m.tenant_id = ? AND m.site_id = ? AND m.id = ANY(?::uuid[])
+       ) m ON true`,
+      [input.batchId, input.deviceId, tenantId, samples.length, tenantId, siteId, ids],
+    )
+    if (rows[0].claimed !== 1) return false
+    const states = (rows as (MinerState & Partial<AlertThresholds>)[]).filter((r) => r.miner_id !== null)
+    if (states.length !== ids.length) throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
+    await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => rawRow(input, s)))
+    const first = states[0]!
+    const limits: AlertThresholds = first.temp_limit_c == null ? DEFAULT_THRESHOLDS
+      : { temp_limit_c: first.temp_limit_c, hashrate_drop_share: first.hashrate_drop_share!, reject_rate_limit: first.reject_rate_limit! }
+    await applyLive(trx, tenantId, siteId, samples, states, limits)
+    return true
+  })
+}
+
+function rawRow(input: TelemetryBatchInput, s: TelemetrySample): CopyValue[] {
+  const detail = {
+    chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, ambient_c: s.ambient_c, fans_rpm: s.fans_rpm,
+    model: s.model, firmware: s.firmware, pool_status: s.pool_status, error: s.error ?? null, warnings: s.warnings,
+  }
+  return [input.tenantId, input.siteId, s.miner_id, s.at, s.online, s.hashrate_ths, s.hashrate_avg_ths, s.accepted_shares, s.rejected_shares,
+    s.stale_shares, s.hardware_errors, maxOf(s.chip_temps_c), s.power_w, s.uptime_s, JSON.stringify(detail), input.batchId]
+}
+
+/** Live state, alerts and stream events for a batch whose raw rows are stored. */
+async function applyLive(trx: Knex.Transaction, tenantId: string, siteId: string, samples: readonly TelemetrySample[], states: MinerState[], limits: AlertThresholds): Promise<void> {
+  const live = new Map<string, LiveState | undefined>(states.map((r) => [r.miner_id, r.has_live ? r : undefined]))
+  const open = new Map<string, Set<AlertType>>(states.map((r) => [r.miner_id, new Set(r.open_alerts ?? [])]))
+
+  const raised: RaisedAlert[] = []
+  const raisedHere = new Map<string, RaisedAlert>()
   const cleared: { miner_id: string; type: AlertType; at: string }[] = []
-  const latest = new Map<string, TelemetrySample & { temp: number | null }>()
-  for (const s of [...samples].sort((a, b) => a.at.localeCompare(b.at))) {
+  const alertEvents: { type: string; data: Record<string, unknown> }[] = []
+  const latest = new Map<string, { s: TelemetrySample; temp: number | null; ewma: number | null }>()
+  // In time order (timestamps may carry any offset); the sort key is parsed once per sample.
+  const ordered = samples.map((s) => ({ s, t: Date.parse(s.at) })).sort((a, b) => a.t - b.t)
+  for (const { s } of ordered) {
     const temp = maxOf(s.chip_temps_c)
-    const openNow = open.get(s.miner_id) ?? new Set<AlertType>()
-    const { next, verdicts } = evaluate(live.get(s.miner_id), { ...s, temp_chip_max_c: temp }, limits, openNow)
-    live.set(s.miner_id, { miner_id: s.miner_id, ...next })
+    const openNow = open.get(s.miner_id)!
+    const figures = { online: s.online, hashrate_ths: s.hashrate_ths, temp_chip_max_c: temp, accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares }
+    const { next, verdicts } = evaluate(live.get(s.miner_id), figures, limits, openNow)
+    live.set(s.miner_id, next)
     for (const [type, v] of Object.entries(verdicts) as [AlertType, NonNullable<(typeof verdicts)[AlertType]>][]) {
+      const key = `${s.miner_id}|${type}`
       if (v.active && !openNow.has(type)) {
         openNow.add(type)
-        raised.push({ miner_id: s.miner_id, type, value: v.value, threshold: v.threshold, at: s.at })
+        const alert: RaisedAlert = { miner_id: s.miner_id, type, value: v.value, threshold: v.threshold, at: s.at, cleared_at: null }
+        raised.push(alert)
+        raisedHere.set(key, alert)
+        alertEvents.push({ type: 'alert.raised', data: { site_id: siteId, miner_id: s.miner_id, type, value: v.value, threshold: v.threshold, at: s.at } })
       } else if (!v.active && openNow.has(type)) {
         openNow.delete(type)
-        cleared.push({ miner_id: s.miner_id, type, at: s.at })
+        const here = raisedHere.get(key)
+        if (here) here.cleared_at = s.at
+        else cleared.push({ miner_id: s.miner_id, type, at: s.at })
+        raisedHere.delete(key)
+        alertEvents.push({ type: 'alert.cleared', data: { site_id: siteId, miner_id: s.miner_id, type, at: s.at } })
       }
     }
-    open.set(s.miner_id, openNow)
-    latest.set(s.miner_id, { ...s, temp })
+    latest.set(s.miner_id, { s, temp, ewma: next.hashrate_ewma_ths })
   }
 
-  const rows = [...latest.values()].map((s) => {
-    const state = live.get(s.miner_id)!
-    return {
-      miner_id: s.miner_id, tenant_id: tenantId, site_id: siteId, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths,
-      hashrate_ewma_ths: state.hashrate_ewma_ths, temp_chip_max_c: s.temp, power_w: s.power_w,
-      accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares,
-    }
-  })
+  const rows = [...latest.values()].map(({ s, temp, ewma }) => ({
+    miner_id: s.miner_id, tenant_id: tenantId, site_id: siteId, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths,
+    hashrate_ewma_ths: ewma, temp_chip_max_c: temp, power_w: s.power_w, accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares,
+  }))
   await trx.raw(
-    `INSERT INTO miner_live SELECT * FROM jsonb_populate_recordset(NULL::miner_live, ?::jsonb)
+    `INSERT INTO miner_live SELECT * FROM json_populate_recordset(NULL::miner_live, ?::json)
      ON CONFLICT (miner_id) DO UPDATE SET at = EXCLUDED.at, online = EXCLUDED.online, hashrate_ths = EXCLUDED.hashrate_ths,
        hashrate_ewma_ths = EXCLUDED.hashrate_ewma_ths, temp_chip_max_c = EXCLUDED.temp_chip_max_c, power_w = EXCLUDED.power_w,
        accepted_shares = EXCLUDED.accepted_shares, rejected_shares = EXCLUDED.rejected_shares
      WHERE miner_live.at <= EXCLUDED.at`,
     [JSON.stringify(rows)],
   )
-  for (const a of raised) {
-    await trx('alerts').insert({ tenant_id: tenantId, site_id: siteId, miner_id: a.miner_id, type: a.type, value: a.value, threshold: a.threshold, raised_at: a.at })
+  // Clears first: a miner's alert cleared and raised again in one batch then stays unique while open.
+  if (cleared.length) {
+    await trx.raw(
+      `UPDATE alerts a SET cleared_at = c.at FROM json_to_recordset(?::json) AS c(miner_id uuid, type text, at timestamptz)
+        WHERE a.miner_id = c.miner_id AND a.type = c.type AND a.cleared_at IS NULL`,
+      [JSON.stringify(cleared)],
+    )
   }
-  for (const c of cleared) {
-    await trx('alerts').where({ miner_id: c.miner_id, type: c.type }).whereNull('cleared_at').update({ cleared_at: c.at })
+  if (raised.length) {
+    await trx.raw(
+      `INSERT INTO alerts (tenant_id, site_id, miner_id, type, value, threshold, raised_at, cleared_at)
+       SELECT ?, ?, r.miner_id, r.type, r.value, r.threshold, r.at, r.cleared_at
+         FROM json_to_recordset(?::json) AS r(miner_id uuid, type text, value float8, threshold float8, at timestamptz, cleared_at timestamptz)`,
+      [tenantId, siteId, JSON.stringify(raised)],
+    )
   }
 
-  // The site's totals over every miner it has live state for, after this batch.
-  const [totals] = (await trx.raw(
-    `SELECT count(*)::int AS miners, count(*) FILTER (WHERE online)::int AS online,
-            coalesce(sum(hashrate_ths) FILTER (WHERE online), 0)::float8 AS hashrate_ths,
-            coalesce(sum(power_w) FILTER (WHERE online), 0)::float8 AS power_w,
-            (SELECT count(DISTINCT miner_id)::int FROM alerts WHERE site_id = ? AND cleared_at IS NULL) AS alerting
-       FROM miner_live WHERE site_id = ?`, [siteId, siteId])).rows
-  const events = [{
-    tenant_id: tenantId, site_id: siteId, type: 'telemetry',
-    data: JSON.stringify({
-      site_id: siteId, totals,
-      miners: rows.map((r) => ({ miner_id: r.miner_id, at: r.at, online: r.online, hashrate_ths: r.hashrate_ths, temp_chip_max_c: r.temp_chip_max_c, power_w: r.power_w })),
-    }),
-  }]
-  for (const a of raised) events.push({ tenant_id: tenantId, site_id: siteId, type: 'alert.raised', data: JSON.stringify({ site_id: siteId, ...a }) })
-  for (const c of cleared) events.push({ tenant_id: tenantId, site_id: siteId, type: 'alert.cleared', data: JSON.stringify({ site_id: siteId, ...c }) })
-  await trx('stream_events').insert(events)
+  // The telemetry event carries the site's totals after this batch, computed where the rows are.
+  const figures = rows.map((r) => ({ miner_id: r.miner_id, at: r.at, online: r.online, hashrate_ths: r.hashrate_ths, temp_chip_max_c: r.temp_chip_max_c, power_w: r.power_w }))
+  await trx.raw(
+    `INSERT INTO stream_events (tenant_id, site_id, type, data)
+     SELECT ?::uuid, ?::uuid, 'telemetry', json_build_object('site_id', ?::uuid, 'totals', (
+       SELECT row_to_json(t) FROM (
+         SELECT count(*)::int AS miners, count(*) FILTER (WHERE online)::int AS online,
+                coalesce(sum(hashrate_ths) FILTER (WHERE online), 0)::float8 AS hashrate_ths,
+                coalesce(sum(power_w) FILTER (WHERE online), 0)::float8 AS power_w,
+                (SELECT count(DISTINCT miner_id)::int FROM alerts WHERE site_id = ? AND cleared_at IS NULL) AS alerting
+           FROM miner_live WHERE site_id = ?) t), 'miners', ?::json)
+     UNION ALL
+     SELECT ?::uuid, ?::uuid, e.type, e.data FROM json_to_recordset(?::json) AS e(type text, data json)`,
+    [tenantId, siteId, siteId, siteId, siteId, JSON.stringify(figures), tenantId, siteId, JSON.stringify(alertEvents)],
+  )
 }

@@ -5,9 +5,9 @@
  * than in the audit chain, which is kept for people's and devices' changes.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BadInput, Conflict, Forbidden, Unauthorized } from '../errors.ts'
+import { BadInput, Conflict, Unauthorized } from '../errors.ts'
 import { appendAudit } from '../lib/audit.ts'
-import { applyLiveBatch } from '../lib/live_ingest.ts'
+import { storeTelemetryBatch } from '../lib/live_ingest.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
@@ -103,40 +103,8 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
           throw new BadInput('store telemetry', `the error message of miner ${s.miner_id} contains an address; send the miner id only`)
         }
       }
-      return app.knex.transaction(async (trx) => {
-        const claimed = await trx('telemetry_batches')
-          .insert({ batch_id, device_id: deviceId, tenant_id: tenantId, samples: samples.length })
-          .onConflict('batch_id').ignore()
-          .returning('batch_id')
-        if (claimed.length === 0) return { batch_id, accepted: 0, duplicate: true }
-        const ids = [...new Set(samples.map((s) => s.miner_id))]
-        const known: string[] = await trx('hosting_miners').where({ tenant_id: tenantId, site_id: siteId }).whereIn('id', ids).pluck('id')
-        if (known.length !== ids.length) {
-          throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
-        }
-        // One statement for the whole batch: the rows travel as one JSON parameter.
-        await trx.raw(
-          `INSERT INTO telemetry (tenant_id, site_id, miner_id, at, online, hashrate_ths, hashrate_avg_ths, accepted_shares,
-             rejected_shares, stale_shares, hardware_errors, temp_chip_max_c, power_w, uptime_s, detail, batch_id)
-           SELECT ?, ?, s.miner_id, s.at, s.online, s.hashrate_ths, s.hashrate_avg_ths, s.accepted_shares, s.rejected_shares,
-                  s.stale_shares, s.hardware_errors, s.temp_chip_max_c, s.power_w, s.uptime_s, s.detail, ?
-             FROM jsonb_to_recordset(?::jsonb) AS s(miner_id uuid, at timestamptz, online boolean, hashrate_ths float8,
-                  hashrate_avg_ths float8, accepted_shares bigint, rejected_shares bigint, stale_shares bigint,
-                  hardware_errors bigint, temp_chip_max_c float8, power_w float8, uptime_s bigint, detail jsonb)`,
-          [tenantId, siteId, batch_id, JSON.stringify(samples.map((s) => ({
-            miner_id: s.miner_id, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths, hashrate_avg_ths: s.hashrate_avg_ths,
-            accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares, stale_shares: s.stale_shares,
-            hardware_errors: s.hardware_errors, temp_chip_max_c: s.chip_temps_c.length ? Math.max(...s.chip_temps_c) : null,
-            power_w: s.power_w, uptime_s: s.uptime_s,
-            detail: {
-              chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, ambient_c: s.ambient_c, fans_rpm: s.fans_rpm,
-              model: s.model, firmware: s.firmware, pool_status: s.pool_status, error: s.error ?? null, warnings: s.warnings,
-            },
-          })))],
-        )
-        await applyLiveBatch(trx, tenantId, siteId, samples)
-        return { batch_id, accepted: samples.length, duplicate: false }
-      })
+      const stored = await storeTelemetryBatch(app.knex, { batchId: batch_id, deviceId, tenantId, siteId, samples })
+      return stored ? { batch_id, accepted: samples.length, duplicate: false } : { batch_id, accepted: 0, duplicate: true }
     })
   }
   await app.register(deviceRoutes)

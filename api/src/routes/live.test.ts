@@ -78,6 +78,47 @@ describe('the dashboard reads', () => {
   })
 })
 
+describe('ingest: one batch, many samples of a miner', () => {
+  test('samples apply in time order, whatever their order and offset in the batch', async () => {
+    const t = Date.now() + 60_000
+    // Listed newest first; the later sample (+02:00 offset, same instant order) must win.
+    const late = new Date(t + 2000)
+    const lateWithOffset = new Date(late.getTime() + 2 * 3600_000).toISOString().replace('Z', '+02:00')
+    expect((await push([sample(miners[0]!, new Date(0), { at: lateWithOffset, hashrate_ths: 120 }), sample(miners[0]!, new Date(t), { hashrate_ths: 80 })])).statusCode).toBe(200)
+    const live = (await call(owner, 'GET', `/api/sites/${siteA}/live`)).json()
+    expect(live.miners.find((m: { miner_id: string }) => m.miner_id === miners[0]).hashrate_ths).toBe(120)
+  })
+
+  test('an alert raised and cleared within one batch is kept, closed, with both events', async () => {
+    const t = Date.now() + 120_000
+    const before = await api.app.knex('stream_events').max('seq as seq').first()
+    expect((await push([
+      sample(miners[0]!, new Date(t), { chip_temps_c: [120] }), // above the site's limit of 99 set above
+      sample(miners[0]!, new Date(t + 1000), { chip_temps_c: [70] }),
+    ])).statusCode).toBe(200)
+    const rows = await api.app.knex('alerts').where({ miner_id: miners[0], type: 'temperature' })
+    expect(rows).toHaveLength(1)
+    expect(rows[0].cleared_at).not.toBeNull()
+    const events = await api.app.knex('stream_events').where('seq', '>', before!.seq).orderBy('seq').pluck('type')
+    expect(events).toEqual(['telemetry', 'alert.raised', 'alert.cleared'])
+  })
+
+  test('a batch sent again after its miners were removed is still answered as a duplicate', async () => {
+    const extra = (await call(owner, 'POST', `/api/sites/${siteA}/miners`, { name: 'gone', ip_address: '10.0.0.9' })).json().id
+    const batch = { batch_id: randomUUID(), samples: [sample(extra, new Date())] }
+    const send = () => api.app.inject({ method: 'POST', url: '/api/edge/telemetry', headers: { authorization: `Bearer ${device}` }, payload: batch })
+    expect((await send()).json()).toMatchObject({ accepted: 1, duplicate: false })
+    await api.app.knex('miner_live').where({ miner_id: extra }).delete()
+    await api.app.knex('telemetry').where({ miner_id: extra }).delete()
+    await api.app.knex('hosting_miners').where({ id: extra }).delete()
+    expect((await send()).json()).toMatchObject({ accepted: 0, duplicate: true })
+    // A new batch naming it is refused, and leaves no claim behind.
+    const fresh = { batch_id: randomUUID(), samples: [sample(extra, new Date())] }
+    expect((await api.app.inject({ method: 'POST', url: '/api/edge/telemetry', headers: { authorization: `Bearer ${device}` }, payload: fresh })).statusCode).toBe(403)
+    expect(await api.app.knex('telemetry_batches').where({ batch_id: fresh.batch_id }).first()).toBeUndefined()
+  })
+})
+
 describe('retention', () => {
   test('drops raw samples after 48 hours but keeps their rollups', async () => {
     const old = new Date(Date.now() - 50 * 3_600_000)

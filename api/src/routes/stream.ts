@@ -61,7 +61,7 @@ const stream: FastifyPluginAsyncTypebox = async (app) => {
       send(e: StreamEvent) {
         if (!open) return
         if (res.writableLength > MAX_BUFFERED_BYTES) return client.close('too far behind')
-        res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)
+        res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\n\n`)
       },
       close(reason: string) {
         if (!open) return

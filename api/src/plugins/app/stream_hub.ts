@@ -16,7 +16,8 @@ export interface StreamEvent {
   type: string
   tenantId: string
   siteId: string | null
-  data: unknown
+  /** The event's data as JSON text, serialised once for every client. */
+  json: string
 }
 
 export interface StreamClient {
@@ -70,12 +71,13 @@ export default fp(
     // The two feeds the stream reads, and how a row of each becomes an event.
     const FEEDS = {
       events: {
-        sql: 'SELECT seq, txid::text AS txid, tenant_id, site_id, type, data FROM stream_events',
-        event: (r: Record<string, any>) => ({ type: r.type as string, data: r.data }),
+        // As stored (json keeps the text): never parsed and printed again per read.
+        sql: 'SELECT seq, txid::text AS txid, tenant_id, site_id, type, data::text AS json FROM stream_events',
+        event: (r: Record<string, any>) => ({ type: r.type as string, json: r.json as string }),
       },
       changes: {
         sql: 'SELECT seq, txid::text AS txid, tenant_id, site_id, subject_id, revision FROM sync_changes',
-        event: (r: Record<string, any>) => ({ type: 'miner.changed', data: { miner_id: r.subject_id, site_id: r.site_id, revision: Number(r.revision) } }),
+        event: (r: Record<string, any>) => ({ type: 'miner.changed', json: JSON.stringify({ miner_id: r.subject_id, site_id: r.site_id, revision: Number(r.revision) }) }),
       },
     } as const
 
@@ -102,6 +104,11 @@ export default fp(
 
     const drain = () => serial(async () => {
       if (closed) return
+      // Nobody to deliver to: skip the rows (a client that resumes reads them itself).
+      if (clients.size === 0) {
+        position = await horizon()
+        return
+      }
       position ??= await horizon()
       const { events, end } = await read(position, undefined)
       for (const e of events) for (const c of clients) if (visibleTo(c.actor, e)) c.send(e)
