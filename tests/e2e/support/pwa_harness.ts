@@ -2,11 +2,15 @@
  * Everything a PWA browser test needs: the built app, the real API on a free
  * loopback port with its own database, and Debian's Chromium (playwright-core).
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { buildApp, type App } from '../../../api/src/app.ts'
+import { loadConfig } from '../../../api/src/config.ts'
 import { startTestApi, type TestApi } from '../../support/api.ts'
+import { startFlakyProxy, type FlakyProxy } from './flaky_proxy.ts'
 import { ensurePwaBuilt } from './pwa_build.ts'
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
@@ -20,21 +24,48 @@ export interface PwaHarness {
    * to call an incognito page installable.
    */
   newPhone(): Promise<{ context: BrowserContext; page: Page; errors: string[] }>
+  /** With `{ proxy: true }`: the proxy the phones reach the API through. */
+  proxy: FlakyProxy | null
+  /**
+   * Closes the API (in-flight requests finish, as on a deploy) and starts a new
+   * one on the same database, port and signing secret; `api.app` is the new one.
+   * @param whileDown runs while no API is listening
+   */
+  restartApi(whileDown?: () => Promise<void>): Promise<void>
   close(): Promise<void>
 }
 
-export async function startPwaHarness(): Promise<PwaHarness> {
+export interface PwaHarnessOptions {
+  /** Put a {@link FlakyProxy} between the phones and the API. */
+  proxy?: boolean
+}
+
+export async function startPwaHarness(options: PwaHarnessOptions = {}): Promise<PwaHarness> {
   await ensurePwaBuilt()
-  const api = await startTestApi()
+  const jwtSecret = randomBytes(32).toString('hex')
+  const api = await startTestApi({ jwtSecret })
+  const firstApp = api.app
   const phones: { context: BrowserContext; dir: string }[] = []
+  let proxy: FlakyProxy | null = null
   try {
     await api.app.listen({ port: 0, host: '127.0.0.1' })
     const address = api.app.server.address()
     if (!address || typeof address === 'string') throw new Error('Cannot start the API: no TCP address')
-    const baseUrl = `http://127.0.0.1:${address.port}`
+    const apiPort = address.port
+    proxy = options.proxy ? await startFlakyProxy(() => apiPort) : null
+    const baseUrl = proxy?.url ?? `http://127.0.0.1:${apiPort}`
     return {
       api,
       baseUrl,
+      proxy,
+      async restartApi(whileDown) {
+        await api.app.close()
+        await whileDown?.()
+        const next: App = await buildApp({ ...loadConfig({}), databaseUrl: api.databaseUrl, jwtSecret, loginRateLimit: 1000 }, false)
+        await next.ready()
+        await next.listen({ port: apiPort, host: '127.0.0.1' })
+        api.app = next
+      },
       async newPhone() {
         const dir = await mkdtemp(join(tmpdir(), 'hashinsight-pwa-profile-'))
         const context = await chromium.launchPersistentContext(dir, {
@@ -60,10 +91,14 @@ export async function startPwaHarness(): Promise<PwaHarness> {
           await context.close().catch(() => undefined)
           await rm(dir, { recursive: true, force: true })
         }
+        await proxy?.close()
+        // api.close() closes the first app and drops the database; a restarted one closes here.
+        if (api.app !== firstApp) await api.app.close()
         await api.close()
       },
     }
   } catch (error) {
+    await proxy?.close()
     await api.close()
     throw error
   }
