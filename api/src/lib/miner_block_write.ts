@@ -17,6 +17,7 @@ import type { Role } from '../schemas/common.ts'
 import { lockVisibleMiner } from './access.ts'
 import { appendAudit } from './audit.ts'
 import { checkBlockReplacement } from './block_rules.ts'
+import { preparedRows } from './prepared.ts'
 
 type Binding = Knex.Value
 
@@ -85,7 +86,7 @@ async function tryFast(db: Knex, actor: Actor, minerId: string, write: BlockWrit
        SELECT ?, tenant_id, jsonb_build_object('status', 'applied', 'revision', revision) FROM upd
      )`
   const changeValues: Binding[] = write.changeId === undefined ? [] : [write.changeId]
-  const { rows } = await db.raw(
+  const rows = await preparedRows<WrittenMiner>(db,
     `WITH upd AS (
        UPDATE hosting_miners SET ${sets.join(', ')}, revision = revision + 1, updated_at = now()
         WHERE id = ? AND tenant_id = ?${siteSql}${revisionSql}${blockSql}
