@@ -173,8 +173,8 @@ describe('PWA sync across two devices', () => {
       await phone.page.locator('[data-sync-state="synced"]').waitFor()
       assert.equal((await readStore(phone.page, 'outbox')).length, 0)
     }
-    const stored = (await readStore(a.page, 'blocks')).find((r) => r.minerId === minerId && r.kind === 'credentials')
-    assert.deepEqual(stored.block, resolved.encrypted_credentials, 'phone A stores the resolved block')
+    const stored = (await readStore(a.page, 'miners')).find((m) => m.id === minerId)
+    assert.deepEqual(stored.blocks.credentials, resolved.encrypted_credentials, 'phone A stores the resolved block')
 
     const serverText = JSON.stringify(await knex().raw('select (select json_agg(m) from hosting_miners m)::text || (select json_agg(s) from sync_applied s)::text || (select json_agg(e) from audit_events e)::text as t'))
     for (const secret of [FROM_A.password, FROM_B.password, FROM_B.pool_password, PASSPHRASE]) assert.ok(!serverText.includes(secret), 'no plaintext on the server')

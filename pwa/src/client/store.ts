@@ -2,8 +2,8 @@
  * IndexedDB access for the page (through `idb`). The UI reads from here first and
  * the network refreshes it; blocks are stored exactly as the API holds them.
  */
-import type { BlockKind, Miner, Site, StoredBlock } from '../shared/api_types.ts'
-import { openAppDb, type LiveRecord, type Session, type StoredKeyring } from '../shared/db.ts'
+import type { BlockKind, Miner, Site } from '../shared/api_types.ts'
+import { openAppDb, type LiveRecord, type Session, type StoredKeyring, type StoredMiner } from '../shared/db.ts'
 
 let opened: ReturnType<typeof openAppDb> | undefined
 /** The page's connection, opened once. */
@@ -34,16 +34,23 @@ export async function replaceSites(sites: Site[]): Promise<void> {
 export const listMiners = async (siteId: string) => (await db()).getAllFromIndex('miners', 'by_site', siteId)
 export const getMiner = async (id: string) => (await db()).get('miners', id)
 export const putMiner = async (miner: Miner) => (await db()).put('miners', miner)
-/** Replaces one site's cached miners with the server's list, in one transaction. */
+/**
+ * Replaces one site's cached miners with the server's list, in one transaction.
+ * The list has no blocks: each miner keeps the ones stored (sync brings newer ones).
+ */
 export async function replaceSiteMiners(siteId: string, miners: Miner[]): Promise<void> {
   const tx = (await db()).transaction('miners', 'readwrite')
   const index = tx.store.index('by_site')
-  for await (const cursor of index.iterate(siteId)) await cursor.delete()
-  await Promise.all([...miners.map((m) => tx.store.put(m)), tx.done])
+  const blocks = new Map<string, StoredMiner['blocks']>()
+  for await (const cursor of index.iterate(siteId)) {
+    blocks.set(cursor.value.id, cursor.value.blocks)
+    await cursor.delete()
+  }
+  await Promise.all([...miners.map((m) => tx.store.put(blocks.get(m.id) ? { ...m, blocks: blocks.get(m.id) } : m)), tx.done])
 }
 
-export const getBlock = async (minerId: string, kind: BlockKind) => (await (await db()).get('blocks', [minerId, kind]))?.block ?? null
-export const putBlock = async (minerId: string, kind: BlockKind, block: StoredBlock | null) => (await db()).put('blocks', { minerId, kind, block })
+/** A miner's stored block of `kind`, or null. */
+export const getBlock = async (minerId: string, kind: BlockKind) => (await (await db()).get('miners', minerId))?.blocks?.[kind] ?? null
 
 export const getLive = async (key: string) => (await db()).get('live', key)
 export const putLive = async (record: LiveRecord) => (await db()).put('live', record)

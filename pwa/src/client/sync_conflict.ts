@@ -90,7 +90,7 @@ export async function resolveConflict(entry: OutboxEntry, resolution: Resolution
   if (!server) throw new Error('Cannot resolve the conflict: the server\'s copy is missing; sync again')
   const change = await chosenChange(resolution)
   const replaced = new Set((await supersededBy(entry)).map((e) => e.id))
-  const tx = (await db()).transaction(['outbox', 'miners', 'blocks'], 'readwrite')
+  const tx = (await db()).transaction(['outbox', 'miners'], 'readwrite')
   const outbox = tx.objectStore('outbox')
   const base = server.miner.revision
   for (const other of await outbox.index('by_miner').getAll(entry.minerId)) {

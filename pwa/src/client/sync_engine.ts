@@ -89,13 +89,13 @@ export function startSync(token: string, tenantId: string): () => void {
     const startedAt = performance.now()
     let miners = 0
     syncActivity.value = 'pulling'
-    lastPull.value = { startedAt, finishedAt: null, miners }
     try {
       await pullChanges(token, tenantId, (ids) => {
         miners += ids.length
         announceMinerChanges(ids)
       })
-      lastPull.value = { startedAt, finishedAt: performance.now(), miners }
+      // A catch-up pull that found nothing must not hide the one that did the work.
+      if (miners > 0) lastPull.value = { startedAt, finishedAt: performance.now(), miners }
       succeeded()
     } catch (error) {
       failed(error)

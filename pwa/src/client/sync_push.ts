@@ -9,15 +9,15 @@
  * its predecessor produced, which is only known once that answer is in. A miner
  * with an open conflict sends nothing until the owner has chosen.
  */
-import type { ChangeResult, Miner, QueuedChange } from '../shared/api_types.ts'
+import type { ChangeResult, QueuedChange } from '../shared/api_types.ts'
 import type { IDBPTransaction } from 'idb'
-import type { HashInsightDB, OutboxEntry } from '../shared/db.ts'
+import type { HashInsightDB, OutboxEntry, StoredMiner } from '../shared/db.ts'
 import { api, ApiError } from './api.ts'
 import { refreshOutbox } from './outbox.ts'
 import { db } from './store.ts'
 import { storeSyncedMiners } from './sync_pull.ts'
 
-type PushTx = IDBPTransaction<HashInsightDB, ['outbox', 'miners', 'blocks'], 'readwrite'>
+type PushTx = IDBPTransaction<HashInsightDB, ['outbox', 'miners'], 'readwrite'>
 
 /** The API's cap on changes per request. */
 const MAX_PER_PUSH = 500
@@ -37,9 +37,10 @@ export function nextBatch(entries: OutboxEntry[]): OutboxEntry[] {
 
 const wire = (e: OutboxEntry) => ({ ...e.change, change_id: e.id, subject_id: e.minerId, base_revision: e.baseRevision })
 
-/** The stored miner after an applied change: its new revision and what the change made visible. */
-function appliedMiner(miner: Miner, change: QueuedChange, revision: number): Miner {
-  const next = { ...miner, revision }
+/** The stored miner after an applied change: its new revision, its new block, and what the change made visible. */
+function appliedMiner(miner: StoredMiner, change: QueuedChange, revision: number): StoredMiner {
+  // Switching full E2EE off clears the connection block: null is what the server holds now.
+  const next = { ...miner, revision, blocks: { ...miner.blocks, [change.kind]: 'block' in change ? change.block : null } }
   if (change.kind === 'credentials') return { ...next, has_credentials: true }
   if (change.use_full_e2ee) return { ...next, use_full_e2ee: true, ip_address: null, port: null }
   return { ...next, use_full_e2ee: false, ip_address: change.ip_address, port: change.port ?? 4028 }
@@ -55,7 +56,7 @@ async function rebaseAfter(tx: PushTx, entry: OutboxEntry, revision: number): Pr
 
 /** Stores the answers to one request: one transaction, so an answer is never half kept. */
 async function storeAnswers(batch: OutboxEntry[], results: ChangeResult[]): Promise<string[]> {
-  const tx = (await db()).transaction(['outbox', 'miners', 'blocks'], 'readwrite')
+  const tx = (await db()).transaction(['outbox', 'miners'], 'readwrite')
   const outbox = tx.objectStore('outbox')
   const miners = tx.objectStore('miners')
   const answers = new Map(results.map((r) => [r.change_id, r]))
@@ -70,9 +71,6 @@ async function storeAnswers(batch: OutboxEntry[], results: ChangeResult[]): Prom
       const known = await miners.get(entry.minerId)
       if (known && known.revision < answer.revision) {
         void miners.put(appliedMiner(known, entry.change, answer.revision))
-        const block = 'block' in entry.change ? entry.change.block : null
-        // Switching full E2EE off clears the connection block: null is what the server holds now.
-        void tx.objectStore('blocks').put({ minerId: entry.minerId, kind: entry.kind, block })
         changed.push(entry.minerId)
       }
     } else if (answer.status === 'conflict') {

@@ -15,8 +15,8 @@ export const syncActivity = signal<SyncActivity>('idle')
 export const serverReachable = signal(true)
 /** The last failure that retrying will not fix by itself, in words for the owner. */
 export const syncError = signal<string | null>(null)
-/** The last pull: when it started and finished (performance.now()) and how many miners it stored. */
-export const lastPull = signal<{ startedAt: number; finishedAt: number | null; miners: number } | null>(null)
+/** The last pull that stored miners: when it started and finished (performance.now()) and how many it stored. */
+export const lastPull = signal<{ startedAt: number; finishedAt: number; miners: number } | null>(null)
 /** Bumped when a pull or push stored miners; `ids` are those miners. */
 export const minerChanges = signal<{ version: number; ids: ReadonlySet<string> }>({ version: 0, ids: new Set() })
 
