@@ -5,7 +5,7 @@
  * sync.pull.10k.api: seconds for a fresh device to page 10 000 miners with their
  * blocks out of GET /api/sync (HTTP and JSON only), against one SELECT of the same rows.
  * sync.pull.10k: seconds for a fresh PWA in headless Chromium (signed in, empty
- * IndexedDB) to pull the same 10 000 miners with both blocks into IndexedDB, as its
+ * IndexedDB) to pull the same 10 000 miners with their blocks into IndexedDB, as its
  * sync engine times it (goal ≤ 2 s), against the same SELECT.
  */
 import knexFactory from 'knex'
@@ -45,16 +45,19 @@ async function pullInBrowser(base: string, session: unknown): Promise<number> {
     await page.reload()
     await page.waitForFunction((count) => ((globalThis as any).hashinsight.sync.lastPull()?.miners ?? 0) >= count, MINERS, { polling: 50 })
     const pull = await page.evaluate(() => (globalThis as any).hashinsight.sync.lastPull())
+    // Each miner is one record holding both blocks (credentials set by the push above, connection none).
     const stored = await page.evaluate(() => new Promise<number[]>((resolve) => {
       const open = (globalThis as any).indexedDB.open('hashinsight')
       open.onsuccess = () => {
-        const tx = open.result.transaction(['miners', 'blocks'])
-        const miners = tx.objectStore('miners').count()
-        const blocks = tx.objectStore('blocks').count()
-        tx.oncomplete = () => { open.result.close(); resolve([miners.result, blocks.result]) }
+        const all = open.result.transaction('miners').objectStore('miners').getAll()
+        all.onsuccess = () => {
+          open.result.close()
+          const miners = all.result as { blocks?: { credentials?: unknown; connection_full?: unknown } }[]
+          resolve([miners.length, miners.filter((m) => m.blocks?.credentials && m.blocks.connection_full === null).length])
+        }
       }
     }))
-    if (stored[0] !== MINERS || stored[1] !== MINERS * 2) throw new Error(`Cannot bench the browser pull: IndexedDB holds ${stored.join(' miners, ')} blocks`)
+    if (stored[0] !== MINERS || stored[1] !== MINERS) throw new Error(`Cannot bench the browser pull: IndexedDB holds ${stored[0]} miners, ${stored[1]} with their blocks`)
     return (pull.finishedAt - pull.startedAt) / 1000
   } finally {
     await browser.close()
@@ -112,7 +115,7 @@ const suite: BenchSuite = {
       return [
         result('sync.push.10k', pushRate, 'changes/s', insertRate, `${MINERS} credential changes, ${PER_PUSH} per POST /api/sync; baseline: one multi-row INSERT of the same blocks`),
         result('sync.pull.10k.api', pullSeconds, 's', selectSeconds, `fresh device paging ${MINERS} miners with blocks out of GET /api/sync (limit 1000), HTTP only; baseline: one SELECT`),
-        result('sync.pull.10k', browserPull, 's', selectSeconds, `fresh PWA in headless Chromium pulling ${MINERS} miners and ${MINERS * 2} block records into IndexedDB; goal ≤ 2; baseline: one SELECT`),
+        result('sync.pull.10k', browserPull, 's', selectSeconds, `fresh PWA in headless Chromium pulling ${MINERS} miners with their blocks into IndexedDB (the sync engine's timing of its first pull); goal ≤ 2; baseline: one SELECT`),
       ]
     } finally {
       await server.stop()
