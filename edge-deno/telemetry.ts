@@ -3,7 +3,7 @@
  * units. Built from the replies of one poll; pure, no I/O.
  */
 import { avalonFields, bracketNumbers } from './cgminer/bracket.ts'
-import { firstNum, numberedValues, type Replies, rateThs, round, type Row, rows, str } from './cgminer/fields.ts'
+import { firstNum, numberedFields, numbers, type Replies, rateThs, round, type Row, rows, str } from './cgminer/fields.ts'
 import { identifyMiner, type Vendor } from './cgminer/identify.ts'
 import { describeStatus } from './cgminer/status.ts'
 import type { MinerErrorKind } from './cgminer/client.ts'
@@ -83,11 +83,11 @@ function activePool(pools: Row[]): ActivePool | null {
   return { url: str(pool.URL) ?? '', user: str(pool.User) ?? '', status: str(pool.Status) ?? '' }
 }
 
-function chipMaxima(stats: Row | undefined): number[] {
-  const direct = numberedValues(stats, /^temp2_(\d+)$/).filter((t) => t > 0)
+// Hottest chip per board: `temp2_N` where the firmware has it, else the max of `temp_chipN`'s "60-62-65-63".
+function chipMaxima(fields: Record<'temp2_' | 'temp_chip', unknown[]>): number[] {
+  const direct = positives(numbers(fields.temp2_))
   if (direct.length > 0) return direct
-  const strings = Object.entries(stats ?? {}).filter(([key]) => /^temp_chip\d+$/.test(key)).sort()
-  return strings.map(([, v]) => Math.max(...String(v).split('-').map(Number))).filter((t) => t > 0)
+  return positives(fields.temp_chip.map((v) => Math.max(...String(v).split('-').map(Number))))
 }
 
 function sum(list: Row[], key: string): number | null {
@@ -124,9 +124,10 @@ export function normalizeTelemetry(replies: Replies, meta: PollMeta): MinerTelem
   t.uptimeS = firstNum(summary, 'Elapsed') ?? firstNum(chains, 'Elapsed')
   t.pool = activePool(rows(replies, 'pools', 'POOLS'))
   t.powerW = firstNum(summary, 'Power') ?? firstNum(chains, 'chain_power')
-  t.chipTempsC = chipMaxima(chains)
-  t.boardTempsC = positives(numberedValues(chains, /^temp(\d+)$/))
-  t.fansRpm = positives(numberedValues(chains, /^fan(\d+)$/))
+  const numbered = numberedFields(chains, ['temp2_', 'temp_chip', 'temp', 'fan'])
+  t.chipTempsC = chipMaxima(numbered)
+  t.boardTempsC = positives(numbers(numbered.temp))
+  t.fansRpm = positives(numbers(numbered.fan))
 
   if (vendor === 'whatsminer') {
     // btminer reports every rate in MH/s; "HS RT" is the real-time one.

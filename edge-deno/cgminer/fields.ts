@@ -68,14 +68,31 @@ export function round(n: number | null, digits = 3): number | null {
   return Math.round(n * f) / f
 }
 
-/** The numbers of `row[key]` for keys matching `pattern`, in key order of the capture. */
-export function numberedValues(row: Row | undefined, pattern: RegExp): number[] {
-  if (!row) return []
-  const found: [number, number][] = []
-  for (const [key, value] of Object.entries(row)) {
-    const match = pattern.exec(key)
-    const n = num(value)
-    if (match && n !== null) found.push([Number(match[1]), n])
+// `temp2_3` is prefix `temp2_` and number 3; `fan1` is `fan` and 1; `temp_chip2` is `temp_chip` and 2.
+const NUMBERED_KEY = /^([A-Za-z_]+(?:\d+_)?)(\d+)$/
+
+/**
+ * The values of every `<prefix><n>` key of `row` whose prefix is asked for, each list
+ * in order of n, from one pass over the row (a stats row has a hundred keys or more).
+ * @example numberedFields({fan1: 5400, fan2: 5460, temp1: 60}, ['fan', 'temp']) // {fan: [5400, 5460], temp: [60]}
+ */
+export function numberedFields<P extends string>(row: Row | undefined, prefixes: readonly P[]): Record<P, unknown[]> {
+  const found = new Map<string, [number, unknown][]>(prefixes.map((p) => [p, []]))
+  for (const key in row) {
+    const match = NUMBERED_KEY.exec(key)
+    if (match) found.get(match[1]!)?.push([Number(match[2]), row[key]])
   }
-  return found.sort((a, b) => a[0] - b[0]).map(([, n]) => n)
+  const out = {} as Record<P, unknown[]>
+  for (const p of prefixes) out[p] = found.get(p)!.sort((a, b) => a[0] - b[0]).map(([, v]) => v)
+  return out
+}
+
+/** The finite numbers among `values` (numeric strings read as numbers). */
+export function numbers(values: readonly unknown[]): number[] {
+  const out: number[] = []
+  for (const v of values) {
+    const n = num(v)
+    if (n !== null) out.push(n)
+  }
+  return out
 }

@@ -37,6 +37,14 @@ function isNumberChar(c: number): boolean {
   return isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f]/g
+const found = (index: number) => (index === -1 ? Infinity : index)
+function controlAt(s: string, from: number): number {
+  CONTROL.lastIndex = from
+  return CONTROL.exec(s)?.index ?? Infinity
+}
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
 }
@@ -65,6 +73,11 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
   let stack = '' // open containers, innermost last
   let safeAt = -1 // output length at the last point where closing the stack gives valid JSON
   let safeStack = ''
+  // A string with no backslash or control character in it ends at the next quote:
+  // indexOf finds it natively instead of this loop visiting each of its characters.
+  // These are the next of each at or after the string being read (Infinity: none).
+  let nextBackslash = -Infinity
+  let nextControl = -Infinity
 
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -99,8 +112,12 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
       from = i
     }
     if (c === QUOTE) {
-      inString = true
       prev = QUOTE
+      if (nextBackslash < i) nextBackslash = found(s.indexOf('\\', i))
+      if (nextControl < i) nextControl = controlAt(s, i)
+      const end = s.indexOf('"', i + 1)
+      if (end !== -1 && end < nextBackslash && end < nextControl) i = end
+      else inString = true
     } else if (c === OPEN_OBJ || c === OPEN_ARR) {
       stack += c === OPEN_OBJ ? '}' : ']'
       prev = c

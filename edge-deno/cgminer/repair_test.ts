@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { parseMinerJson, repairJson } from './repair.ts'
 import { fixtureText } from '../testdata/fixtures.ts'
 
@@ -59,4 +60,51 @@ for (const { name, wire } of failures) {
 Deno.test('repairJson() leaves clean fixture text parseable and equal', () => {
   const text = fixtureText('pyasic__avalon1566_rpc_estats.json')
   assert.deepEqual(JSON.parse(repairJson(text).text), JSON.parse(text))
+})
+
+// Antminer's '}{', Whatsminer's ',}' and raw control characters in strings, put on
+// any JSON: the repair must give back exactly the value that was dirtied.
+Deno.test('repairJson() restores any JSON value carrying the vendor quirks', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '}', '{', ',', '[', ']', '\n', '\t', '\x01', 'é') })
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 4 }),
+    object: fc.dictionary(text, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+  })).object
+  // JSON text of a string with its newlines and tabs raw (an escaped backslash before an n stays as it is).
+  const rawControls = (v: string) => JSON.stringify(v).replace(/\\(["\\/bfnrt]|u[0-9a-f]{4})/g, (m, e: string) => (e === 'n' ? '\n' : e === 't' ? '\t' : m))
+  const isObject = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x)
+  fc.assert(fc.property(json, fc.boolean(), fc.boolean(), (value, braces, commas) => {
+    let wire = ''
+    // Serialise by hand so quirks land only between values, never inside strings.
+    const write = (v: unknown): void => {
+      if (Array.isArray(v)) {
+        wire += '['
+        v.forEach((x, i) => {
+          // Antminer drops the comma between two objects: `}{`.
+          if (i > 0) wire += braces && isObject(x) && isObject(v[i - 1]) ? '' : ','
+          write(x)
+        })
+        wire += commas && v.length ? ',]' : ']'
+      } else if (v !== null && typeof v === 'object') {
+        const entries = Object.entries(v)
+        wire += '{'
+        entries.forEach(([k, x], i) => {
+          if (i > 0) wire += ','
+          // Raw newlines and tabs inside strings, as Whatsminer sends them.
+          wire += rawControls(k) + ':'
+          write(x)
+        })
+        wire += commas && entries.length ? ',}' : '}'
+      } else if (typeof v === 'string') {
+        wire += rawControls(v)
+      } else {
+        wire += JSON.stringify(v)
+      }
+    }
+    write(value)
+    const repaired = repairJson(wire + '\0')
+    assert.equal(repaired.truncated, false)
+    assert.deepEqual(JSON.parse(repaired.text), value)
+  }), { numRuns: 500 })
 })
