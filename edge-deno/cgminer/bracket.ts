@@ -38,12 +38,17 @@ export function bracketNumbers(value: string | undefined): number[] {
  * `MM ID1`, …, `MM ID0:Summary`, `HBinfo`. Later modules do not overwrite earlier ones.
  */
 export function avalonFields(row: Record<string, unknown>): Record<string, string> {
-  const merged: Record<string, string> = {}
-  for (const [key, value] of Object.entries(row)) {
+  // The first module's fields are taken as they are (usually the only one); copying them cost more than parsing.
+  let merged: Record<string, string> | undefined
+  for (const key in row) {
+    const value = row[key]
     if (typeof value !== 'string' || !(key.startsWith('MM ID') || key === 'HBinfo')) continue
-    for (const [field, text] of Object.entries(parseBracketFields(value))) {
-      if (!(field in merged)) merged[field] = text
+    const fields = parseBracketFields(value)
+    if (!merged) {
+      merged = fields
+      continue
     }
+    for (const field in fields) if (!(field in merged)) merged[field] = fields[field]!
   }
-  return merged
+  return merged ?? {}
 }

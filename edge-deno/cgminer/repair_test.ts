@@ -66,8 +66,9 @@ Deno.test('repairJson() leaves clean fixture text parseable and equal', () => {
 // any JSON: the repair must give back exactly the value that was dirtied.
 Deno.test('repairJson() restores any JSON value carrying the vendor quirks', () => {
   const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '}', '{', ',', '[', ']', '\n', '\t', '\x01', 'é') })
+  // n + 0 turns -0 into 0: JSON has no negative zero to give back.
   const json = fc.letrec((tie) => ({
-    value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+    value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => n + 0), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
     array: fc.array(tie('value'), { maxLength: 4 }),
     object: fc.dictionary(text, tie('value'), { maxKeys: 4, noNullPrototype: true }),
   })).object
