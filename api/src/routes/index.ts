@@ -7,6 +7,7 @@ import edge from './edge.ts'
 import health from './health.ts'
 import keyring from './keyring.ts'
 import live from './live.ts'
+import members from './members.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
 import sites from './sites.ts'
@@ -21,6 +22,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(minerSecrets, { prefix: '/api/miners' })
   await app.register(keyring, { prefix: '/api/keyring' })
   await app.register(audit, { prefix: '/api/audit' })
+  await app.register(members, { prefix: '/api/members' })
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
   await app.register(stream, { prefix: '/api/stream' })

@@ -1,0 +1,46 @@
+/** Members of a tenant and the invitations that make new ones. */
+import Type, { type Static } from 'typebox'
+import { Email, TenantResponse, UserResponse } from './auth.ts'
+import { Role, Timestamp, Uuid } from './common.ts'
+
+/** NULL: every site of the tenant (RULE-2); otherwise only these. */
+export const AllowedSiteIds = Type.Union([Type.Array(Uuid, { maxItems: 1000, uniqueItems: true }), Type.Null()])
+
+export const CreateInvitationBody = Type.Object(
+  { email: Email, role: Role, allowed_site_ids: Type.Optional(AllowedSiteIds) },
+  { additionalProperties: false },
+)
+export const InvitationView = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  role: Role,
+  allowed_site_ids: AllowedSiteIds,
+  expires_at: Timestamp,
+  created_at: Timestamp,
+})
+export const CreatedInvitationResponse = Type.Object({
+  invitation: InvitationView,
+  /** Shown once, for the one-time link; the server keeps only its SHA-256. */
+  token: Type.String(),
+})
+
+/** `hii_` and 32 random bytes in base64url. */
+export const InvitationToken = Type.String({ pattern: '^hii_[A-Za-z0-9_-]{43}$', description: 'an invitation token (hii_…)' })
+export const AcceptInvitationBody = Type.Object(
+  { token: InvitationToken, password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+)
+export const AcceptInvitationResponse = Type.Object({ token: Type.String(), user: UserResponse, tenant: TenantResponse })
+
+export const MemberView = Type.Object({
+  user_id: Uuid,
+  email: Type.String(),
+  role: Role,
+  allowed_site_ids: AllowedSiteIds,
+  joined_at: Timestamp,
+})
+export const MemberListResponse = Type.Object({ members: Type.Array(MemberView), invitations: Type.Array(InvitationView) })
+
+export type CreateInvitationBody = Static<typeof CreateInvitationBody>
+export type AcceptInvitationBody = Static<typeof AcceptInvitationBody>
+export type MemberView = Static<typeof MemberView>
