@@ -13,6 +13,7 @@ export type E2eeErrorCode =
   | 'rollback'
   | 'invalid_block'
   | 'weak_kdf'
+  | 'command_refused'
 
 /**
  * Base class: `instanceof E2eeError` tells "ours, show it" from a bug. Subclasses

@@ -11,6 +11,7 @@
 export { encryptObject, decryptObject, type V1Options } from './v1.ts'
 export { createKeyring, unlockKeyring, rewrapKeyring, KDF_FLOOR, type CreatedKeyring, type KeyringOptions } from './keyring.ts'
 export { encryptBlock, decryptBlock, type BlockOptions, type ExpectedContext } from './block_v2.ts'
+export * from './command.ts'
 export type { BlockContext } from './context.ts'
 export {
   createRollbackGuard,

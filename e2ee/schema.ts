@@ -87,6 +87,8 @@ export const BlockKind = Type.Union([
   Type.Literal('credentials'),
   Type.Literal('connection_full'),
   Type.Literal('pool_api_key'),
+  // A sealed remote-control command (e2ee/command.ts); its subject is `<site_id>/<command_id>`.
+  Type.Literal('command'),
 ])
 
 export type BlockV1 = Static<typeof BlockV1>

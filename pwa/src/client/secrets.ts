@@ -20,7 +20,7 @@ export interface MinerSecrets {
   address: { ip_address: string | null; port: number | null }
   credentials: Partial<Credentials> | null
   connection: Partial<FullConnection> | null
-  counters: Record<BlockKind, number>
+  counters: Record<Exclude<BlockKind, 'command'>, number> // a command is sealed once, never counted
   /** Blocks that could not be opened, in words for the owner. */
   problems: string[]
 }
