@@ -25,6 +25,10 @@ export const ConfigSchema = Type.Object({
   servePwa: Type.Boolean({ default: true }),
   /** Milliseconds given to in-flight requests on shutdown. */
   shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** Raw telemetry is kept this long; above the hours that rollups are recomputed over (lib/retention.ts). */
+  telemetryRawHours: Type.Integer({ minimum: 7, default: 48 }),
+  /** Five-minute rollups (what the 24 h and 7 d charts read) are kept this long. */
+  telemetryRollupDays: Type.Integer({ minimum: 8, default: 90 }),
 })
 
 export type AppConfig = Static<typeof ConfigSchema> & { jwtSecret: string }
@@ -42,6 +46,8 @@ const ENV: Record<keyof ServerConfig, string> = {
   loginRateLimit: 'LOGIN_RATE_LIMIT',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   servePwa: 'SERVE_PWA',
+  telemetryRawHours: 'TELEMETRY_RAW_HOURS',
+  telemetryRollupDays: 'TELEMETRY_ROLLUP_DAYS',
 }
 
 /**

@@ -1,15 +1,20 @@
 /**
  * Telemetry housekeeping, run by one API node at a time (an advisory lock):
- * roll raw samples up into 5-minute buckets, then drop raw samples older than
- * RAW_HOURS, rollups older than ROLLUP_DAYS and stream events older than an hour.
+ * roll raw samples up into 5-minute buckets, then drop raw samples and rollups
+ * past their retention (TELEMETRY_RAW_HOURS, TELEMETRY_ROLLUP_DAYS) and stream
+ * events older than an hour.
  * A bucket is rolled up once it has closed (plus a grace period), and the last
  * REROLL_HOURS are rolled up again on every round, so batches an edge delivers late
  * from its spool still reach the charts.
  */
 import type { Knex } from 'knex'
 
-export const RAW_HOURS = 48
-export const ROLLUP_DAYS = 90
+/** How long raw samples and their 5-minute rollups are kept. */
+export interface Retention {
+  rawHours: number
+  rollupDays: number
+}
+export const DEFAULT_RETENTION: Retention = { rawHours: 48, rollupDays: 90 }
 export const STREAM_EVENTS_HOURS = 1
 export const REROLL_HOURS = 6
 /** Batch ids are remembered this long, so a spool replayed late is still stored once. */
@@ -17,7 +22,9 @@ export const BATCH_IDS_DAYS = 30
 const GRACE = "interval '2 minutes'"
 
 /** Runs one round; returns false when another node holds the lock. */
-export async function runRetention(db: Knex, now = new Date()): Promise<boolean> {
+export async function runRetention(db: Knex, now = new Date(), keep: Retention = DEFAULT_RETENTION): Promise<boolean> {
+  // Rollups are recomputed from the raw samples of the last REROLL_HOURS: those must still be there.
+  if (keep.rawHours <= REROLL_HOURS) throw new RangeError(`Cannot run retention: raw samples must be kept more than ${REROLL_HOURS} hours`)
   return db.transaction(async (trx) => {
     const { rows } = await trx.raw("SELECT pg_try_advisory_xact_lock(hashtextextended('telemetry:retention', 7)) AS locked")
     if (!rows[0].locked) return false
@@ -44,8 +51,8 @@ export async function runRetention(db: Knex, now = new Date()): Promise<boolean>
         )
       }
     }
-    await trx.raw(`DELETE FROM telemetry WHERE at < ?::timestamptz - interval '${RAW_HOURS} hours'`, [now])
-    await trx.raw(`DELETE FROM telemetry_5m WHERE bucket < ?::timestamptz - interval '${ROLLUP_DAYS} days'`, [now])
+    await trx.raw(`DELETE FROM telemetry WHERE at < ?::timestamptz - make_interval(hours => ?)`, [now, keep.rawHours])
+    await trx.raw(`DELETE FROM telemetry_5m WHERE bucket < ?::timestamptz - make_interval(days => ?)`, [now, keep.rollupDays])
     await trx.raw(`DELETE FROM stream_events WHERE at < ?::timestamptz - interval '${STREAM_EVENTS_HOURS} hours'`, [now])
     await trx.raw(`DELETE FROM telemetry_batches WHERE received_at < ?::timestamptz - interval '${BATCH_IDS_DAYS} days'`, [now])
     return true

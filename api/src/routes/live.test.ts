@@ -129,4 +129,21 @@ describe('retention', () => {
     const rolled = await api.app.knex('telemetry_5m').where({ miner_id: miners[0] }).where('bucket', '<', new Date(Date.now() - 48 * 3_600_000))
     expect(rolled.map((r) => r.hashrate_ths_avg)).toEqual([42])
   })
+
+  test('keeps raw samples and rollups for the configured hours and days', async () => {
+    const tenHoursAgo = new Date(Date.now() - 10 * 3_600_000)
+    await push([sample(miners[1]!, tenHoursAgo, { hashrate_ths: 7 })])
+    await api.app.knex('rollup_state').del()
+    await runRetention(api.app.knex, new Date(), { rawHours: 12, rollupDays: 90 })
+    expect(await api.app.knex('telemetry').where({ miner_id: miners[1], at: tenHoursAgo })).toHaveLength(1)
+    await runRetention(api.app.knex, new Date(), { rawHours: 8, rollupDays: 90 })
+    expect(await api.app.knex('telemetry').where({ miner_id: miners[1], at: tenHoursAgo })).toHaveLength(0)
+    expect(await api.app.knex('telemetry_5m').where({ miner_id: miners[1] }).where('bucket', '<=', tenHoursAgo)).toHaveLength(1)
+    // Old rollups go after rollupDays (8 days here); the 50-hour-old one above stays.
+    await api.app.knex('telemetry_5m').insert({ miner_id: miners[1], tenant_id: owner.tenantId, site_id: siteA, bucket: new Date(Date.now() - 9 * 86_400_000), samples: 1, online_samples: 1 })
+    await runRetention(api.app.knex, new Date(), { rawHours: 8, rollupDays: 8 })
+    expect(await api.app.knex('telemetry_5m').where('bucket', '<', new Date(Date.now() - 8 * 86_400_000))).toHaveLength(0)
+    expect(await api.app.knex('telemetry_5m').where({ miner_id: miners[0] }).where('bucket', '<', new Date(Date.now() - 48 * 3_600_000))).toHaveLength(1)
+    await expect(runRetention(api.app.knex, new Date(), { rawHours: 6, rollupDays: 90 })).rejects.toThrow(/more than 6 hours/)
+  })
 })

@@ -8,7 +8,7 @@ export default fp(
   async (app) => {
     let running: Promise<unknown> | undefined
     const timer = setInterval(() => {
-      running ??= runRetention(app.knex)
+      running ??= runRetention(app.knex, new Date(), { rawHours: app.config.telemetryRawHours, rollupDays: app.config.telemetryRollupDays })
         .catch((err: unknown) => app.log.warn({ err: { message: (err as Error).message } }, 'telemetry retention failed; will retry'))
         .finally(() => (running = undefined))
     }, INTERVAL_MS)
