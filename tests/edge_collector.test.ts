@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createKeyring, encryptBlock, encryptObject } from '../e2ee/mod.ts'
 import { startTestApi, type Session, type TestApi } from './support/api.ts'
 import { runEdge, startSimulator } from './support/processes.ts'
+import { connectSse } from './support/sse.ts'
 
 const PASSPHRASE = 'farm passphrase for the edge test'
 let api: TestApi
@@ -74,7 +75,9 @@ describe('the edge collector against the real API and the simulator', () => {
     expect(enrolled.stdout + enrolled.stderr).not.toMatch(/hie_[A-Za-z0-9_-]{20,}/)
   }, 60_000)
 
-  test('run --once decrypts v1, v2 and full-E2EE miners on the farm and delivers one sample each', async () => {
+  test('run --once decrypts v1, v2 and full-E2EE miners on the farm and delivers one sample each, live to an SSE client', async () => {
+    const { ticket } = (await call('POST', '/api/stream/ticket')).json()
+    const sse = await connectSse(`${base}/api/stream?ticket=${encodeURIComponent(ticket)}`)
     const run = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--timeout', '3000'])
     expect(run.code, run.stderr).toBe(0)
     const rows = await api.app.knex('telemetry').whereIn('miner_id', Object.values(miners)).select('miner_id', 'online', 'hashrate_ths', 'detail')
@@ -83,6 +86,12 @@ describe('the edge collector against the real API and the simulator', () => {
       expect(r.online, JSON.stringify(r.detail)).toBe(true)
       expect(r.hashrate_ths).toBeGreaterThan(0)
     }
+    // Edge → API → stream: the collector's batch reaches the owner's open stream.
+    const live = await sse.waitFor((e) => e.event === 'telemetry' && (e.data as { site_id: string }).site_id === siteId, 10_000)
+    sse.close()
+    const streamed = (live.data as { miners: { miner_id: string; online: boolean }[] }).miners
+    expect(new Set(streamed.map((m) => m.miner_id))).toEqual(new Set(Object.values(miners)))
+    expect(streamed.every((m) => m.online)).toBe(true)
     // The full-E2EE miner's address and pool account reached no table.
     for (const table of ['telemetry', 'telemetry_batches', 'stream_events', 'miner_live', 'hosting_miners', 'audit_events']) {
       const { rows: text } = await api.app.knex.raw(`SELECT string_agg(t::text, ' ') AS all FROM ${table} t`)
