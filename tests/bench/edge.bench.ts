@@ -17,7 +17,7 @@ const CONCURRENCY = 256
 const BASE = '127.61.0.1'
 const CYCLES = 3
 
-interface CycleResult { ok: number; cycleMs: number; minersPerS: number; peakRssMb: number }
+interface CycleResult { ok: number; cycleMs: number; minersPerS: number; cpuUsPerMiner: number; peakRssMb: number }
 
 function startSimulator(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(deno, ['run', '-A', 'tests/sim/main.ts', '--miners', String(MINERS), '--base', BASE, '--port', '0', '--refresh-ms', '600000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -59,7 +59,7 @@ const suites: BenchSuite[] = [{
     try {
       const baseline = await runCycle('baseline', port)
       const poller = await runCycle('poller', port)
-      const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${CYCLES} cycles; ok ${poller.ok}/${MINERS}`
+      const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${CYCLES} cycles; ok ${poller.ok}/${MINERS}; CPU ${poller.cpuUsPerMiner} µs per miner vs ${baseline.cpuUsPerMiner} µs in the baseline`
       return [
         result('edge.poll.cycle.rate', poller.minersPerS, 'miners/s', baseline.minersPerS, `${note}; goal ≥ 50% of the bare connect/write/read loop`),
         result('edge.poll.cycle.time', poller.cycleMs, 'ms', baseline.cycleMs, 'one full cycle; goal ≤ 3000 ms on 2 cores shared with the simulator'),
