@@ -142,7 +142,11 @@ describe('the edge collector against the real API and the simulator', () => {
 
   test('a revoked device stops with exit code 3', async () => {
     const device = await api.app.knex('edge_devices').where({ site_id: siteId, status: 'active' }).first('id')
-    await call('POST', `/api/devices/${device.id}/revoke`)
+    // Revoking is a four-eyes change request: the owner files it, an admin approves.
+    const admin = await api.addMember(owner, 'admin')
+    const change = (await call('POST', '/api/changes', { request_type: 'DEVICE_REVOKE', target_type: 'device', target_id: device.id, reason: 'retired' })).json()
+    await api.app.inject({ method: 'POST', url: `/api/changes/${change.id}/approve`, headers: admin.headers })
+    expect((await call('POST', `/api/changes/${change.id}/execute`, {})).json().status).toBe('EXECUTED')
     const run = await runEdge(['run', '--once', '--state-dir', stateDir, '--passphrase-file', passphraseFile])
     expect(run.code).toBe(3)
     expect(run.stderr).toMatch(/enrol/i)

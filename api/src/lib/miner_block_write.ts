@@ -14,6 +14,7 @@ import type { Block } from '../../../e2ee/schema.ts'
 import type { MinerRow } from '../models/miner.ts'
 import type { Actor } from '../plugins/app/auth.ts'
 import type { Role } from '../schemas/common.ts'
+import { Conflict } from '../errors.ts'
 import { lockVisibleMiner } from './access.ts'
 import { appendAudit } from './audit.ts'
 import { checkBlockReplacement } from './block_rules.ts'
@@ -35,6 +36,8 @@ export interface BlockWrite {
   baseRevision?: number
   /** Sync: the client's change id, recorded with the write so a replay is recognised. */
   changeId?: string
+  /** The approved four-eyes change request this write executes (turning full E2EE off needs one). */
+  changeRequestId?: string
 }
 
 /** What a block write returns: enough for the secret routes' and sync's answers. */
@@ -126,12 +129,34 @@ async function checked(db: Knex, actor: Actor, minerId: string, write: BlockWrit
 }
 
 /**
+ * Turning full E2EE off puts an address back in plaintext, so it is a four-eyes
+ * action: refused here, where the secret routes and sync both pass, unless an
+ * approved change request is executing it (lib/change_actions.ts).
+ */
+function assertFourEyes(write: BlockWrite, what: string): void {
+  if (write.patch?.use_full_e2ee === false && !write.changeRequestId) {
+    throw new Conflict(what, 'it needs a four-eyes change request: file POST /api/changes with request_type DISABLE_FULL_E2EE, have another owner or admin approve it, then execute it with the address')
+  }
+}
+
+/**
  * Writes a block under every rule, or throws the error that says why not
- * (404 not visible, 409 counter/keyring/downgrade, RevisionConflict for sync).
+ * (404 not visible, 409 counter/keyring/downgrade or a missing change request,
+ * RevisionConflict for sync).
  * @param what the action for error messages ("store credentials")
  */
 export async function writeMinerBlock(db: Knex, actor: Actor, minerId: string, write: BlockWrite, what: string): Promise<WrittenMiner> {
+  assertFourEyes(write, what)
   return (await tryFast(db, actor, minerId, write)) ?? (await checked(db, actor, minerId, write, what))
+}
+
+/**
+ * writeMinerBlock inside the caller's transaction (a savepoint), for a change
+ * request whose execution must commit with the write or not at all.
+ */
+export async function writeMinerBlockIn(trx: Knex.Transaction, actor: Actor, minerId: string, write: BlockWrite, what: string): Promise<WrittenMiner> {
+  assertFourEyes(write, what)
+  return checked(trx, actor, minerId, write, what)
 }
 
 // What an audit event may say about a block: its format, never its content.

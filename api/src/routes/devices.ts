@@ -1,7 +1,7 @@
-/** Pairing edge devices with a site, and revoking them (owner/admin). */
+/** Pairing edge devices with a site (owner/admin); revoking goes through a change request. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { NotFound } from '../errors.ts'
-import { findVisibleSite, requireRole } from '../lib/access.ts'
+import { Conflict, NotFound } from '../errors.ts'
+import { canSeeSite, findVisibleSite, requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { newEnrollmentCode, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { IdParams, SiteParams, commonErrors } from '../schemas/common.ts'
@@ -48,21 +48,14 @@ const devices: FastifyPluginAsyncTypebox = async (app) => {
     return { devices: rows.map(deviceView) }
   })
 
-  // Revoking takes effect at once: the next request with the device's token gets 401.
+  // Revoking is a four-eyes action (DEVICE_REVOKE change request, lib/change_actions.ts):
+  // this route only says so, after the same checks, so a caller learns what to do.
   app.post('/devices/:id/revoke', { schema: { params: IdParams, response: { 200: DeviceResponse, ...commonErrors } } }, async (request) => {
     const actor = request.actor
     requireRole(actor, 'admin', 'revoke an edge device')
-    const device = await app.knex.transaction(async (trx) => {
-      const [row] = await trx('edge_devices')
-        .where({ id: request.params.id, tenant_id: actor.tenantId })
-        .modify((q) => (actor.allowedSiteIds ? q.whereIn('site_id', actor.allowedSiteIds) : q))
-        .update({ status: 'revoked', revoked_at: trx.fn.now(), token_hash: null, enroll_code_hash: null })
-        .returning(DEVICE_COLUMNS)
-      if (!row) throw new NotFound('Device')
-      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'device.revoke', targetType: 'device', targetId: row.id })
-      return row
-    })
-    return deviceView(device)
+    const device = await app.knex('edge_devices').where({ id: request.params.id, tenant_id: actor.tenantId }).first('site_id')
+    if (!device || !canSeeSite(actor, device.site_id)) throw new NotFound('Device')
+    throw new Conflict('revoke an edge device', 'it needs a four-eyes change request: file POST /api/changes with request_type DEVICE_REVOKE, have another owner or admin approve it, then execute it')
   })
 }
 

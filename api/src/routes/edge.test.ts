@@ -112,8 +112,11 @@ describe('RULE-5: a device sees and feeds only its own site', () => {
   test('a revoked device gets 401 at once, and so do unknown tokens and user tokens', async () => {
     const d = await enrolledDevice(siteA)
     expect((await device(d.token, 'GET', '/api/edge/miners')).statusCode).toBe(200)
-    const revoked = await user(owner, 'POST', `/api/devices/${d.id}/revoke`)
-    expect(revoked.json().status).toBe('revoked')
+    // Revoking is a four-eyes change request (routes/changes.test.ts has its rules).
+    const admin = await api.addMember(owner, 'admin')
+    const change = (await user(owner, 'POST', '/api/changes', { request_type: 'DEVICE_REVOKE', target_type: 'device', target_id: d.id, reason: 'stolen' })).json()
+    expect((await user(admin, 'POST', `/api/changes/${change.id}/approve`)).json().status).toBe('APPROVED')
+    expect((await user(owner, 'POST', `/api/changes/${change.id}/execute`, {})).json().status).toBe('EXECUTED')
     expect((await device(d.token, 'GET', '/api/edge/miners')).statusCode).toBe(401)
     expect((await device(`hie_${'A'.repeat(43)}`, 'GET', '/api/edge/miners')).statusCode).toBe(401)
     expect((await device(owner.token, 'GET', '/api/edge/miners')).statusCode).toBe(401)
@@ -128,6 +131,7 @@ describe('RULE-5: a device sees and feeds only its own site', () => {
     const d = await enrolledDevice(siteA)
     const stranger = await api.register()
     expect((await user(stranger, 'POST', `/api/devices/${d.id}/revoke`)).statusCode).toBe(404)
+    expect((await user(stranger, 'POST', '/api/changes', { request_type: 'DEVICE_REVOKE', target_type: 'device', target_id: d.id, reason: 'x' })).statusCode).toBe(404)
   })
 })
 

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import audit from './audit.ts'
 import auth from './auth.ts'
+import changes from './changes.ts'
 import devices from './devices.ts'
 import edge from './edge.ts'
 import health from './health.ts'
@@ -23,6 +24,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(keyring, { prefix: '/api/keyring' })
   await app.register(audit, { prefix: '/api/audit' })
   await app.register(members, { prefix: '/api/members' })
+  await app.register(changes, { prefix: '/api/changes' })
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
   await app.register(stream, { prefix: '/api/stream' })

@@ -87,12 +87,14 @@ describe('GET/POST /api/miners/:id/connection_full (Plan B)', () => {
     })
   })
 
-  test('disabling returns to Plan A with the address the owner sends back', async () => {
+  // Turning full E2EE off is a four-eyes action now (routes/changes.test.ts covers
+  // the way that works): the direct route says so and leaves the miner as it was.
+  test('disabling directly is refused with a pointer to a change request; the address stays out', async () => {
     await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV1() })
     const res = await req(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: false, encrypted_connection_full: null, ip_address: '10.9.8.7', port: 4029 })
-    expect(res.statusCode).toBe(200)
-    expect(res.json()).toMatchObject({ use_full_e2ee: false, encrypted_connection_full: null })
-    expect(await row(minerId)).toMatchObject({ use_full_e2ee: false, ip_address: '10.9.8.7', port: 4029, encrypted_connection_full: null })
+    expect(res.statusCode).toBe(409)
+    expect(res.json().message).toMatch(/four-eyes change request/)
+    expect(await row(minerId)).toMatchObject({ use_full_e2ee: true, ip_address: null, port: null })
   })
 
   test('disabling without an address is refused, since the server kept none', async () => {
