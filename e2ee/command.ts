@@ -17,10 +17,9 @@
 import { decryptBlock, encryptBlock, type BlockOptions } from './block_v2.ts'
 import type { DataKey } from './crypto_service.ts'
 import { E2eeError } from './errors.ts'
-import type { BlockV2 } from './schema.ts'
+import { COMMAND_ACTIONS, MAX_COMMAND_MINERS, type BlockV2 } from './schema.ts'
 
-/** Actions a command may carry, each run per miner. */
-export const COMMAND_ACTIONS = ['reboot', 'restart', 'pause', 'resume', 'set_pools', 'blink_led', 'set_password'] as const
+/** An action a command may carry, run per miner. */
 export type CommandAction = (typeof COMMAND_ACTIONS)[number]
 
 /** One pool of `set_pools`: the account and its password stay inside the seal. */
@@ -69,8 +68,6 @@ export class CommandRefusedError extends E2eeError {
   }
 }
 
-/** Most miners one command may address; the API enforces the same bound. */
-export const MAX_COMMAND_MINERS = 10_000
 /** Most pools `set_pools` may set (cgminer-based firmware keeps three). */
 export const MAX_POOLS = 3
 

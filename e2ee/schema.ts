@@ -91,6 +91,11 @@ export const BlockKind = Type.Union([
   Type.Literal('command'),
 ])
 
+/** Actions a sealed command may carry (e2ee/command.ts); the API routes by these names. */
+export const COMMAND_ACTIONS = ['reboot', 'restart', 'pause', 'resume', 'set_pools', 'blink_led', 'set_password'] as const
+/** Most miners one command may address; the API and the seal check the same bound. */
+export const MAX_COMMAND_MINERS = 10_000
+
 export type BlockV1 = Static<typeof BlockV1>
 export type BlockV2 = Static<typeof BlockV2>
 export type Block = Static<typeof Block>
@@ -106,3 +111,36 @@ export const PLAINTEXT_SECRET_FIELDS = [
   'password', 'username', 'user', 'pool_password', 'pool_user', 'pool_url',
   'ip_address', 'ip', 'host', 'port', 'passphrase', 'secret', 'api_key',
 ] as const
+
+/** 32 bytes in base64url without padding (a P-256 coordinate). */
+const Coordinate = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'a P-256 coordinate, 32 bytes base64url' })
+
+/**
+ * An edge device's ECDH P-256 public key as a JWK, reduced to its RFC 7638 members.
+ * The private half never leaves the device.
+ */
+export const DevicePublicKey = Type.Object(
+  { kty: Type.Literal('EC'), crv: Type.Literal('P-256'), x: Coordinate, y: Coordinate },
+  { additionalProperties: false },
+)
+
+/**
+ * The tenant's data key wrapped for one device (e2ee/device_grant.ts): ECDH with an
+ * ephemeral key → HKDF-SHA256 (salt, info binding tenant, device and kid) →
+ * AES-256-GCM over the 32 raw key bytes with the same binding as AAD.
+ */
+export const DeviceKeyGrant = Type.Object(
+  {
+    version: Type.Literal(1),
+    alg: Type.Literal('ECDH-P256+HKDF-SHA256+A256GCM'),
+    kid: Kid,
+    ephemeral_public_key: DevicePublicKey,
+    salt: Type.String({ pattern: '^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$', description: 'HKDF salt, 32 bytes in base64' }),
+    iv: Iv,
+    ciphertext: Type.String({ pattern: '^[A-Za-z0-9+/]{64}$', description: 'the wrapped 32-byte key and its 16-byte tag, base64' }),
+  },
+  { additionalProperties: false },
+)
+
+export type DevicePublicKey = Static<typeof DevicePublicKey>
+export type DeviceKeyGrant = Static<typeof DeviceKeyGrant>

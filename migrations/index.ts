@@ -12,6 +12,7 @@ import * as live from './20261123_0006_live.ts'
 import * as rollups from './20261123_0007_rollups.ts'
 import * as streamEventsJson from './20261201_0008_stream_events_json.ts'
 import * as teamSecurity from './20261201_0009_team_security.ts'
+import * as commands from './20261201_0011_commands.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '20261123_0007_rollups': rollups,
   '20261201_0008_stream_events_json': streamEventsJson,
   '20261201_0009_team_security': teamSecurity,
+  '20261201_0011_commands': commands,
 }
 
 /** A knex migration source over the list above. */

@@ -4,7 +4,8 @@
  * owner's device still gets every one of them back.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createKeyring, decryptBlock, decryptObject, encryptBlock, encryptObject } from '../e2ee/mod.ts'
+import { randomUUID } from 'node:crypto'
+import { createKeyring, decryptBlock, decryptObject, encryptBlock, encryptObject, sealCommand, type Command } from '../e2ee/mod.ts'
 import { startTestApi, type Session, type TestApi } from './support/api.ts'
 
 const PASSPHRASE = 'orchard-lantern-quartz-71'
@@ -14,7 +15,10 @@ const PLAN_B_CONN = {
   ip_address: '198.51.100.203', port: 4031, username: 'fullmode-user-5521', password: 'fullmode-pw-Vx9-3301',
   pool_url: 'stratum+tcp://secret-pool.example:3333', pool_user: 'wallet.worker-8812', pool_password: 'fullmode-pool-pw-6642',
 }
-const SECRETS = [PASSPHRASE, ...Object.values(PLAN_A_CREDS), ...Object.values(PLAN_A_V1_CREDS), ...Object.values(PLAN_B_CONN).filter((v) => typeof v === 'string')]
+// Sealed remote-control commands carry pool and new miner passwords (issue 9).
+const COMMAND_POOL = { url: 'stratum+tcp://cmd-pool.example:3333', user: 'cmd-wallet.worker-4410', password: 'cmd-pool-pw-Jq7-5530' }
+const COMMAND_NEW_PASSWORD = 'cmd-new-miner-pw-Hh3-7702'
+const SECRETS = [PASSPHRASE, ...Object.values(COMMAND_POOL), COMMAND_NEW_PASSWORD, ...Object.values(PLAN_A_CREDS), ...Object.values(PLAN_A_V1_CREDS), ...Object.values(PLAN_B_CONN).filter((v) => typeof v === 'string')]
 
 let api: TestApi
 let owner: Session
@@ -53,6 +57,16 @@ beforeAll(async () => {
   expect((await call('POST', `/api/miners/${planAv1}/credentials`, { encrypted_credentials: legacy })).statusCode).toBe(200)
   const conn = await encryptBlock(key, PLAN_B_CONN, { tenantId: owner.tenantId, kind: 'connection_full', subjectId: planB, counter: 1 })
   expect((await call('POST', `/api/miners/${planB}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: conn })).statusCode).toBe(200)
+
+  const expires_at = new Date(Date.now() + 600_000).toISOString()
+  const issue = async (action: Command['action'], params: Command['params']) => {
+    const command: Command = { command_id: randomUUID(), tenant: owner.tenantId, site: siteId, miner_ids: [planA, planB], action, params, issued_at: new Date().toISOString(), expires_at }
+    const sealed = await sealCommand(key, command)
+    const res = await call('POST', '/api/commands', { command_id: command.command_id, site_id: siteId, miner_ids: command.miner_ids, action, expires_at, sealed })
+    expect(res.statusCode).toBe(201)
+  }
+  await issue('set_pools', { pools: [COMMAND_POOL] })
+  await issue('set_password', { new_password: COMMAND_NEW_PASSWORD })
 }, 60_000)
 afterAll(() => api.close())
 

@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BadInput, Conflict, Unauthorized } from '../errors.ts'
+import { ADDRESS } from '../lib/address_text.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { storeTelemetryBatch } from '../lib/live_ingest.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
@@ -15,10 +16,6 @@ import { AddMinersBody, AddMinersResponse, EdgeMinersResponse, EnrollBody, Enrol
 import { checkBlockReplacement } from '../lib/block_rules.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import { KeyringResponse } from '../schemas/keyring.ts'
-
-// An address in an error message would leak a full-E2EE miner's location.
-// IPv4, or IPv6 (with '::' or at least four colons, so a time like 12:30:45 passes).
-const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}\b|(?:[0-9a-f]{0,4}:){4,7}[0-9a-f]{0,4}|[0-9a-f]{0,4}::[0-9a-f:]*/i
 
 const edge: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/enroll', {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import audit from './audit.ts'
 import auth from './auth.ts'
+import commands from './commands.ts'
 import changes from './changes.ts'
 import devices from './devices.ts'
 import edge from './edge.ts'
@@ -30,6 +31,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(stream, { prefix: '/api/stream' })
   await app.register(live, { prefix: '/api' })
   await app.register(edge, { prefix: '/api/edge' })
+  await app.register(commands, { prefix: '/api' })
 }
 
 export default routes
