@@ -49,12 +49,12 @@ export async function startServer(mode: 'app' | 'baseline', url: string, jwtSecr
   return { port, child, stop: () => new Promise<void>((done) => { child.once('exit', () => done()); child.kill('SIGTERM') }) }
 }
 
-/** JSON over fetch to a bench server. */
+/** JSON over fetch to a bench server; a string body is sent as it is (already JSON). */
 export async function call<T = any>(base: string, method: string, path: string, token?: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
+    ...(body ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   })
   if (res.status >= 300) throw new Error(`Cannot ${method} ${path}: ${res.status} ${await res.text()}`)
   return (await res.json()) as T

@@ -130,17 +130,35 @@ async function applyLive(trx: Knex.Transaction, tenantId: string, siteId: string
   }
 
   const rows = [...latest.values()].map(({ s, temp, ewma }) => ({
-    miner_id: s.miner_id, tenant_id: tenantId, site_id: siteId, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths,
-    hashrate_ewma_ths: ewma, temp_chip_max_c: temp, power_w: s.power_w, accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares,
+    miner_id: s.miner_id, at: s.at, online: s.online, hashrate_ths: s.hashrate_ths, hashrate_ewma_ths: ewma,
+    temp_chip_max_c: temp, power_w: s.power_w, accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares,
   }))
-  await trx.raw(
-    `INSERT INTO miner_live SELECT * FROM json_populate_recordset(NULL::miner_live, ?::json)
-     ON CONFLICT (miner_id) DO UPDATE SET at = EXCLUDED.at, online = EXCLUDED.online, hashrate_ths = EXCLUDED.hashrate_ths,
-       hashrate_ewma_ths = EXCLUDED.hashrate_ewma_ths, temp_chip_max_c = EXCLUDED.temp_chip_max_c, power_w = EXCLUDED.power_w,
-       accepted_shares = EXCLUDED.accepted_shares, rejected_shares = EXCLUDED.rejected_shares
-     WHERE miner_live.at <= EXCLUDED.at`,
-    [JSON.stringify(rows)],
-  )
+  // Miners with live state (all but new ones) are updated in place; an UPDATE costs less
+  // than the speculative insert of INSERT … ON CONFLICT. New miners are inserted, and a
+  // concurrent batch that inserted one first turns the insert into the same update.
+  const known = new Set(states.filter((r) => r.has_live).map((r) => r.miner_id))
+  const existing = rows.filter((r) => known.has(r.miner_id))
+  const fresh = rows.filter((r) => !known.has(r.miner_id))
+  const LIVE_ROW = `miner_id uuid, at timestamptz, online boolean, hashrate_ths float8, hashrate_ewma_ths float8,
+    temp_chip_max_c float8, power_w float8, accepted_shares bigint, rejected_shares bigint`
+  const SET_LIVE = `at = r.at, online = r.online, hashrate_ths = r.hashrate_ths, hashrate_ewma_ths = r.hashrate_ewma_ths,
+    temp_chip_max_c = r.temp_chip_max_c, power_w = r.power_w, accepted_shares = r.accepted_shares, rejected_shares = r.rejected_shares`
+  if (existing.length) {
+    await trx.raw(
+      `UPDATE miner_live l SET ${SET_LIVE} FROM json_to_recordset(?::json) AS r(${LIVE_ROW})
+        WHERE l.miner_id = r.miner_id AND l.at <= r.at`,
+      [JSON.stringify(existing)],
+    )
+  }
+  if (fresh.length) {
+    await trx.raw(
+      `INSERT INTO miner_live (miner_id, tenant_id, site_id, at, online, hashrate_ths, hashrate_ewma_ths, temp_chip_max_c, power_w, accepted_shares, rejected_shares)
+       SELECT r.miner_id, ?, ?, r.at, r.online, r.hashrate_ths, r.hashrate_ewma_ths, r.temp_chip_max_c, r.power_w, r.accepted_shares, r.rejected_shares
+         FROM json_to_recordset(?::json) AS r(${LIVE_ROW})
+       ON CONFLICT (miner_id) DO UPDATE SET ${SET_LIVE.replace(/r\./g, 'EXCLUDED.')} WHERE miner_live.at <= EXCLUDED.at`,
+      [tenantId, siteId, JSON.stringify(fresh)],
+    )
+  }
   // Clears first: a miner's alert cleared and raised again in one batch then stays unique while open.
   if (cleared.length) {
     await trx.raw(
