@@ -38,10 +38,13 @@ export interface CryptoService {
   deriveV1Key(passphrase: string, salt: Bytes): Promise<V1Key>
   /** Derives a keyring's KEK (also allowed to unwrap the data key directly). */
   deriveKek(passphrase: string, salt: Bytes, iterations: number): Promise<Kek>
-  /** Imports raw data-key bytes as a non-extractable AES-GCM key. */
-  importDataKey(raw: Bytes, kid: string, tenantId: string): Promise<DataKey>
-  /** Unwraps a data key straight into a non-extractable CryptoKey: its bytes never reach JS. */
-  unwrapDataKey(kek: Kek, wrapped: Bytes, iv: Bytes, aad: Bytes, kid: string, tenantId: string): Promise<DataKey>
+  /**
+   * Imports raw data-key bytes as an AES-GCM key, non-extractable unless `grantable`
+   * (only the owner's worker, to wrap it for an edge device).
+   */
+  importDataKey(raw: Bytes, kid: string, tenantId: string, grantable?: boolean): Promise<DataKey>
+  /** Unwraps a data key straight into a CryptoKey (non-extractable unless `grantable`): its bytes never reach JS. */
+  unwrapDataKey(kek: Kek, wrapped: Bytes, iv: Bytes, aad: Bytes, kid: string, tenantId: string, grantable?: boolean): Promise<DataKey>
   /** AES-256-GCM encryption; the result is the ciphertext with its 16-byte tag appended. */
   seal(key: AesKey, iv: Bytes, plaintext: Bytes, aad?: Bytes): Promise<Bytes>
   /** AES-256-GCM decryption; rejects (OperationError) when the tag does not verify. */
@@ -73,12 +76,12 @@ export function createCryptoService({ crypto = globalThis.crypto }: { crypto?: W
       const cryptoKey = await pbkdf2(passphrase, salt, iterations, ['encrypt', 'decrypt', 'unwrapKey'])
       return Object.freeze({ cryptoKey }) as Kek
     },
-    async importDataKey(raw, kid, tenantId) {
-      const cryptoKey = await subtle.importKey('raw', raw, AES, false, ['encrypt', 'decrypt'])
+    async importDataKey(raw, kid, tenantId, grantable = false) {
+      const cryptoKey = await subtle.importKey('raw', raw, AES, grantable, ['encrypt', 'decrypt'])
       return Object.freeze({ cryptoKey, kid, tenantId }) as DataKey
     },
-    async unwrapDataKey(kek, wrapped, iv, aad, kid, tenantId) {
-      const cryptoKey = await subtle.unwrapKey('raw', wrapped, kek.cryptoKey, gcm(iv, aad), AES, false, ['encrypt', 'decrypt'])
+    async unwrapDataKey(kek, wrapped, iv, aad, kid, tenantId, grantable = false) {
+      const cryptoKey = await subtle.unwrapKey('raw', wrapped, kek.cryptoKey, gcm(iv, aad), AES, grantable, ['encrypt', 'decrypt'])
       return Object.freeze({ cryptoKey, kid, tenantId }) as DataKey
     },
     async seal(key, iv, plaintext, aad) {

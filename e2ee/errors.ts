@@ -14,6 +14,7 @@ export type E2eeErrorCode =
   | 'invalid_block'
   | 'weak_kdf'
   | 'command_refused'
+  | 'undecryptable_grant'
 
 /**
  * Base class: `instanceof E2eeError` tells "ours, show it" from a bug. Subclasses
@@ -94,5 +95,17 @@ export class WeakKdfError extends E2eeError {
     readonly required: string,
   ) {
     super(`Cannot unlock keyring: its key derivation (${found}) is weaker than required (${required})`)
+  }
+}
+
+/**
+ * A device key grant did not open with this device's private key: it was made for
+ * another device, tenant or keyring, or its bytes were damaged.
+ */
+export class UndecryptableGrantError extends E2eeError {
+  override readonly name = 'UndecryptableGrantError'
+  readonly code = 'undecryptable_grant'
+  constructor() {
+    super('Cannot open device grant: it was made for another device, tenant or keyring, or is damaged')
   }
 }

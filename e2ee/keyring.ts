@@ -26,6 +26,11 @@ export interface KeyringOptions {
   iterations?: number
   /** Lets unlockKeyring skip PBKDF2 when this passphrase already opened this keyring. */
   cache?: KeyCache
+  /**
+   * Makes the data key extractable so grantDataKey can wrap it for an edge device.
+   * Only the owner's worker asks for this, for the moment it grants; never cached.
+   */
+  grantable?: boolean
 }
 
 /** A new keyring: what the API stores, and the data key, already unlocked. */
@@ -65,7 +70,7 @@ export async function createKeyring(passphrase: string, tenantId: string, option
   try {
     const kid = bytesToBase64Url(service.randomBytes(16))
     const wrapped = await wrap(service, raw, passphrase, tenantId, kid, options.iterations ?? KDF_FLOOR.iterations)
-    return { wrapped, key: await service.importDataKey(raw, kid, tenantId) }
+    return { wrapped, key: await service.importDataKey(raw, kid, tenantId, options.grantable) }
   } finally {
     raw.fill(0)
   }
@@ -84,12 +89,13 @@ export async function unlockKeyring(wrapped: unknown, passphrase: string, tenant
     const kek = await service.deriveKek(passphrase, salt, keyring.kdf.iterations)
     const { ciphertext, iv } = keyring.wrapped_key
     try {
-      return await service.unwrapDataKey(kek, base64ToBytes(ciphertext), base64ToBytes(iv), keyringAad(tenantId, keyring.kid), keyring.kid, tenantId)
+      return await service.unwrapDataKey(kek, base64ToBytes(ciphertext), base64ToBytes(iv), keyringAad(tenantId, keyring.kid), keyring.kid, tenantId, options.grantable)
     } catch {
       throw new WrongPassphraseError('unlock keyring')
     }
   }
-  if (!options.cache) return unlock()
+  // A grantable key must not be handed to later callers through the cache.
+  if (!options.cache || options.grantable) return unlock()
   const { kdf, kid, wrapped_key } = keyring
   const secrets = [utf8(passphrase), salt, utf8(JSON.stringify([tenantId, kid, kdf.iterations, wrapped_key]))]
   const key = await options.cache.getOrDerive('v2-keyring', secrets, unlock)

@@ -11,6 +11,18 @@
 export { encryptObject, decryptObject, type V1Options } from './v1.ts'
 export { createKeyring, unlockKeyring, rewrapKeyring, KDF_FLOOR, type CreatedKeyring, type KeyringOptions } from './keyring.ts'
 export { encryptBlock, decryptBlock, type BlockOptions, type ExpectedContext } from './block_v2.ts'
+export {
+  createDeviceKeyPair,
+  importDevicePrivateKey,
+  deviceFingerprint,
+  canonicalPublicKey,
+  grantDataKey,
+  openDeviceGrant,
+  type DeviceKeyPair,
+  type DeviceGrantOptions,
+  type GrantContext,
+  type JsonWebKeyLike,
+} from './device_grant.ts'
 export * from './command.ts'
 export type { BlockContext } from './context.ts'
 export {
@@ -32,5 +44,5 @@ export {
   type WebCrypto,
 } from './crypto_service.ts'
 export * from './errors.ts'
-export { parseBlockV1, parseBlockV2, parseWrappedKeyring } from './validate.ts'
+export { parseBlockV1, parseBlockV2, parseWrappedKeyring, parseDevicePublicKey, parseDeviceKeyGrant } from './validate.ts'
 export * from './schema.ts'

@@ -8,7 +8,7 @@ import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 import { compileChecker, type Checker } from './checker.ts'
 import { InvalidBlockError } from './errors.ts'
-import { BlockKind, BlockV1, BlockV2, WrappedKeyring } from './schema.ts'
+import { BlockKind, BlockV1, BlockV2, DeviceKeyGrant, DevicePublicKey, WrappedKeyring } from './schema.ts'
 
 /** One schema error in words a user (or support) can act on. */
 function describe(error: ReturnType<typeof Value.Errors>[number]): string {
@@ -57,6 +57,16 @@ export function parseBlockV2(value: unknown): BlockV2 {
 /** Returns the value as a wrapped keyring, or throws InvalidBlockError naming the bad field. */
 export function parseWrappedKeyring(value: unknown): WrappedKeyring {
   return check<WrappedKeyring>(WrappedKeyring, value, 'keyring')
+}
+
+/** Returns the value as a device public key (JWK), or throws InvalidBlockError naming the bad field. */
+export function parseDevicePublicKey(value: unknown): DevicePublicKey {
+  return check<DevicePublicKey>(DevicePublicKey, value, 'device public key')
+}
+
+/** Returns the value as a device key grant, or throws InvalidBlockError naming the bad field. */
+export function parseDeviceKeyGrant(value: unknown): DeviceKeyGrant {
+  return check<DeviceKeyGrant>(DeviceKeyGrant, value, 'device key grant')
 }
 
 /** True when `kind` is one of the block kinds the schema knows. */

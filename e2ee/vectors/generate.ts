@@ -2,13 +2,14 @@
  * Writes the known-answer vectors. Run once, review, commit the output:
  *   npx tsx e2ee/vectors/generate.ts v1 > e2ee/vectors/v1.json
  *   npx tsx e2ee/vectors/generate.ts v2 > e2ee/vectors/v2.json
+ *   npx tsx e2ee/vectors/generate.ts grant > e2ee/vectors/device_grant.json
  * Every runtime's tests then check the implementation against these files, and the
  * Python interop test checks v1 against an independent implementation.
  * It prints instead of writing files so it needs no runtime-specific I/O.
  */
 import { base64ToBytes, base64UrlToBytes, bytesToBase64, bytesToBase64Url } from '../base64.ts'
 import { createCryptoService } from '../crypto_service.ts'
-import { createKeyring, encryptBlock, encryptObject } from '../mod.ts'
+import { createDeviceKeyPair, createKeyring, deviceFingerprint, encryptBlock, encryptObject, grantDataKey } from '../mod.ts'
 import { replayRandom } from '../testing/doubles.ts'
 
 // Fixed byte patterns, so the inputs are readable and the outputs reproducible.
@@ -56,6 +57,28 @@ async function v2() {
   return { format: 'e2ee v2 (keyring + blocks)', kdf: 'PBKDF2-HMAC-SHA256, 600000 iterations', keyrings, blocks }
 }
 
+// P-256 keys cannot be made from fixed bytes through WebCrypto, so the device and
+// ephemeral key pairs are drawn fresh here and recorded: regenerating changes them.
+async function grant() {
+  const grants = []
+  for (const [i, input] of inputs.entries()) {
+    const data_key = b64(32, 221 + i), kid = bytesToBase64Url(bytes(16, 61 + i))
+    const device_id = `device-${input.subject_id}`
+    const device = await createDeviceKeyPair({ exportPrivate: true })
+    const ephemeral = await createDeviceKeyPair({ exportPrivate: true })
+    const salt = b64(32, 121 + i), iv = b64(12, 141 + i)
+    const key = await createCryptoService().importDataKey(base64ToBytes(data_key), kid, input.tenant_id, true)
+    const context = { tenantId: input.tenant_id, deviceId: device_id }
+    const crypto = replayRandom([base64ToBytes(salt), base64ToBytes(iv)])
+    const made = await grantDataKey(key, device.publicKey, context, { crypto, ephemeralPrivateKeyJwk: ephemeral.privateKeyJwk })
+    grants.push({ name: input.name, data_key, kid, tenant_id: input.tenant_id, device_id,
+      device_private_key: device.privateKeyJwk, device_public_key: device.publicKey, fingerprint: await deviceFingerprint(device.publicKey),
+      ephemeral_private_key: ephemeral.privateKeyJwk, salt, iv, info: `e2ee/v2/device-grant|${input.tenant_id}|${device_id}|${kid}`, grant: made })
+  }
+  return { format: 'e2ee v2 device key grant', alg: 'ECDH-P256+HKDF-SHA256+A256GCM', grants }
+}
+
 const which = (globalThis as { process?: { argv: string[] } }).process?.argv[2] ?? (globalThis as { Deno?: { args: string[] } }).Deno?.args[0]
-if (which !== 'v1' && which !== 'v2') throw new Error('Cannot generate vectors: say which, v1 or v2')
-console.log(JSON.stringify(which === 'v1' ? await v1() : await v2(), null, 2))
+const generators = { v1, v2, grant } as const
+if (!(which && which in generators)) throw new Error('Cannot generate vectors: say which, v1, v2 or grant')
+console.log(JSON.stringify(await generators[which as keyof typeof generators](), null, 2))
