@@ -17,6 +17,8 @@ Options:
   --vendor <name>     serve only this shape (${VENDORS.join(', ')}); default: all in turn
   --clean             send valid JSON (no vendor quirks)
   --refresh-ms <ms>   how often numbers change (default 5000)
+  --web-port <n>      also serve an Antminer-like web interface (Digest, root/root) on
+                      every Antminer's address at this port (0 picks a free one)
   --fault <i:kind[=v]>  fault for miner i: delay=<ms>, reset, garbage, silent, keepOpen,
                       rejectMulti, noDevices, huge=<bytes>, trickle (repeatable)
   -h, --help          show this help`
@@ -40,6 +42,7 @@ async function main(args: string[]): Promise<number> {
       miners: { type: 'string', default: '10' }, base: { type: 'string', default: '127.1.0.1' },
       port: { type: 'string', default: '4028' }, seed: { type: 'string', default: '1' }, vendor: { type: 'string' },
       clean: { type: 'boolean' }, 'refresh-ms': { type: 'string', default: '5000' }, fault: { type: 'string', multiple: true },
+      'web-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -53,8 +56,10 @@ async function main(args: string[]): Promise<number> {
     miners: vendor ? Array.from({ length: count }, () => ({ vendor })) : count,
     baseAddress: values.base, port: Number(values.port), seed: Number(values.seed), dirty: !values.clean,
     refreshMs: Number(values['refresh-ms']), faults,
+    web: values['web-port'] === undefined ? undefined : { port: Number(values['web-port']) },
   })
-  console.log(`READY ${JSON.stringify({ port: sim.port, count, first: sim.addresses[0], last: sim.addresses.at(-1) })}`)
+  const web = sim.webPort === null ? {} : { webPort: sim.webPort }
+  console.log(`READY ${JSON.stringify({ port: sim.port, count, first: sim.addresses[0], last: sim.addresses.at(-1), ...web })}`)
   const stop = Promise.withResolvers<void>()
   Deno.addSignalListener('SIGINT', stop.resolve)
   Deno.addSignalListener('SIGTERM', stop.resolve)

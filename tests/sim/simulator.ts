@@ -12,6 +12,9 @@ import net from 'node:net'
 import { assertLoopback, loopbackRange } from './addresses.ts'
 import { DESCRIPTIONS, errorReply, RENDERERS, type Vendor, VENDORS } from './profiles.ts'
 import { variation } from './vary.ts'
+import { fixturePools, MinerControl } from './control_state.ts'
+import { privilegedReply } from './privileged.ts'
+import { webHandler } from './web_interface.ts'
 
 /** Misbehaviours a simulated miner can have. */
 export interface MinerFaults {
@@ -56,6 +59,13 @@ export interface SimulatorOptions {
   dirty?: boolean
   /** How often the numbers change, in ms (default 5000). */
   refreshMs?: number
+  /**
+   * Serve an Antminer-like web interface (Digest auth) on every Antminer-shaped
+   * miner's address, on `port` (0 or absent: one free port shared by all).
+   */
+  web?: { port?: number }
+  /** The web login of miners by index (default root/root). */
+  logins?: Record<number, { user: string; password: string }>
 }
 
 export interface Simulator extends AsyncDisposable {
@@ -66,6 +76,10 @@ export interface Simulator extends AsyncDisposable {
   readonly vendors: Vendor[]
   /** Connections accepted so far. */
   readonly connections: () => number
+  /** What remote control changed on every miner, in index order (tests read and set it). */
+  readonly controls: MinerControl[]
+  /** Port of the web interfaces, or null when `web` was not asked for. */
+  readonly webPort: number | null
   close(): Promise<void>
 }
 
@@ -74,6 +88,7 @@ interface Miner {
   vendor: Vendor
   faults: MinerFaults
   cache: Map<string, { epoch: number; bytes: Uint8Array }>
+  control: MinerControl
 }
 
 const encoder = new TextEncoder()
@@ -110,12 +125,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const loops: Promise<void>[] = []
   let accepted = 0
 
-  const miners: Miner[] = specs.map((spec: MinerSpec, index) => ({
-    index,
-    vendor: spec.vendor ?? VENDORS[index % VENDORS.length],
-    faults: { ...spec.faults, ...options.faults?.[index] },
-    cache: new Map(),
-  }))
+  const miners: Miner[] = specs.map((spec: MinerSpec, index) => {
+    const vendor = spec.vendor ?? VENDORS[index % VENDORS.length]
+    const cache = new Map()
+    return {
+      index, vendor, cache, faults: { ...spec.faults, ...options.faults?.[index] },
+      // A command's effect must show in the very next reply, not after the refresh period.
+      control: new MinerControl(vendor, options.logins?.[index], () => cache.clear()),
+    }
+  })
+  const poolsOf = (miner: Miner) => () => fixturePools(RENDERERS[miner.vendor]('pools', variation(seed, miner.index, 0, 0), false) ?? '{}')
 
   function render(miner: Miner, command: string): Uint8Array {
     const epoch = Math.floor((Date.now() - started) / refreshMs)
@@ -125,7 +144,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const description = DESCRIPTIONS[miner.vendor]
     const one = (name: string): string => {
       if (name === 'devs' && miner.faults.noDevices) return errorReply(10, 'No ASCs', description, v.now)
-      return RENDERERS[miner.vendor](name, v, dirty) ?? errorReply(14, 'Invalid command', description, v.now)
+      // A miner changed by a command is served clean JSON patched from its state.
+      const touched = miner.control.touched
+      const text = RENDERERS[miner.vendor](name, v, dirty && !touched)
+      if (text === null) return errorReply(14, 'Invalid command', description, v.now)
+      return touched ? miner.control.patch(name, text) : text
     }
     const names = command.split('+')
     let text: string
@@ -160,15 +183,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (faults.delayMs) await sleep(faults.delayMs, stop.signal)
     if (faults.garbage) return await writeAll(conn, encoder.encode('\x8fHTTP/1.0 400 <html>garbage\0'), false)
     let command: string | undefined
+    let parameter: string | undefined
     try {
       const request = JSON.parse(decoder.decode(buffer.subarray(0, n)))
       if (typeof request.command === 'string') command = request.command
+      if (typeof request.parameter === 'string') parameter = request.parameter
     } catch {
       // cgminer answers a partial or non-JSON request with an error and closes.
     }
+    const now = Math.floor(Date.now() / 1000)
+    const privileged = command === undefined ? null : privilegedReply(miner.control, command, parameter, DESCRIPTIONS[miner.vendor], now, poolsOf(miner))
     const bytes = command === undefined
-      ? encoder.encode(errorReply(23, 'Invalid JSON', DESCRIPTIONS[miner.vendor], Math.floor(Date.now() / 1000)) + '\0')
-      : render(miner, command)
+      ? encoder.encode(errorReply(23, 'Invalid JSON', DESCRIPTIONS[miner.vendor], now) + '\0')
+      : privileged !== null ? encoder.encode(privileged + '\0') : render(miner, command)
     await writeAll(conn, bytes, faults.trickle ?? false)
     if (faults.keepOpen) await drain(conn)
   }
@@ -216,6 +243,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     return (server.address() as net.AddressInfo).port
   }
 
+  const webServers: Deno.HttpServer<Deno.NetAddr>[] = []
+  let webPort: number | null = null
   let port = options.port ?? 4028
   try {
     for (const [index, hostname] of hosts.entries()) {
@@ -228,7 +257,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       listeners.push(listener)
       loops.push(acceptLoop(listener, miners[index]))
     }
+    if (options.web) {
+      let at = options.web.port ?? 0
+      for (const [index, hostname] of hosts.entries()) {
+        const miner = miners[index]
+        if (!miner.vendor.startsWith('antminer')) continue
+        const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({ hostname, port: at, onListen: () => {} }, webHandler(miner.control, poolsOf(miner)))
+        at = server.addr.port
+        webServers.push(server)
+      }
+      webPort = at
+    }
   } catch (error) {
+    await Promise.all(webServers.map((server) => server.shutdown()))
     await closeResetters()
     for (const listener of listeners) listener.close()
     await Promise.all(loops)
@@ -245,6 +286,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   async function shutDown(): Promise<void> {
     stop.abort()
+    await Promise.all(webServers.map((server) => server.shutdown()))
     await closeResetters()
     for (const listener of listeners) listener.close()
     for (const conn of open) {
@@ -264,6 +306,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     port,
     vendors: miners.map((m) => m.vendor),
     connections: () => accepted,
+    controls: miners.map((m) => m.control),
+    webPort,
     close,
     [Symbol.asyncDispose]: close,
   }
