@@ -53,6 +53,15 @@ describe('the dashboard reads', () => {
     expect((await call(limited, 'GET', '/api/live')).json().sites.map((s: { name: string }) => s.name)).toEqual(['B'])
   })
 
+  test('GET /api/live counts a miner with two open alerts once', async () => {
+    const [extra] = await api.app.knex('alerts').insert({ tenant_id: owner.tenantId, site_id: siteA, miner_id: miners[2], type: 'reject_rate', value: 0.5, threshold: 0.02, raised_at: new Date() }).returning('id')
+    try {
+      expect((await call(owner, 'GET', '/api/live')).json().totals).toMatchObject({ miners: 4, online: 2, alerting: 2, hashrate_ths: 200 })
+    } finally {
+      await api.app.knex('alerts').where({ id: extra.id }).delete()
+    }
+  })
+
   test('GET /api/alerts lists open alerts; thresholds are per site and admin-only to change', async () => {
     const open = (await call(owner, 'GET', '/api/alerts')).json().alerts
     expect(open.map((a: { type: string }) => a.type).sort()).toEqual(['offline', 'temperature'])

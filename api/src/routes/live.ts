@@ -14,7 +14,7 @@ import type { Static } from 'typebox'
 
 const TOTALS = `count(m.id)::int AS miners, count(l.miner_id) FILTER (WHERE l.online)::int AS online,
   count(DISTINCT a.miner_id)::int AS alerting,
-  coalesce(sum(l.hashrate_ths) FILTER (WHERE l.online), 0)::float8 AS hashrate_ths,
+  round(coalesce(sum(l.hashrate_ths) FILTER (WHERE l.online), 0)::numeric, 3)::float8 AS hashrate_ths,
   coalesce(sum(l.power_w) FILTER (WHERE l.online), 0)::float8 AS power_w`
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
 
@@ -31,11 +31,13 @@ const live: FastifyPluginAsyncTypebox = async (app) => {
          FROM (${visibleSites(app.knex, request.actor).select('id', 'name').toQuery()}) s
          LEFT JOIN hosting_miners m ON m.site_id = s.id
          LEFT JOIN miner_live l ON l.miner_id = m.id
-         LEFT JOIN alerts a ON a.miner_id = m.id AND a.cleared_at IS NULL
+         -- One row per alerting miner: a miner with two open alerts must not count twice.
+         LEFT JOIN (SELECT DISTINCT miner_id FROM alerts WHERE cleared_at IS NULL) a ON a.miner_id = m.id
         GROUP BY s.id, s.name ORDER BY s.name`)
     const sites = rows.map((r: Record<string, unknown>) => ({ site_id: r.site_id, name: r.name, totals: { miners: r.miners, online: r.online, alerting: r.alerting, hashrate_ths: r.hashrate_ths, power_w: r.power_w } }))
     const sum = (k: 'miners' | 'online' | 'alerting' | 'hashrate_ths' | 'power_w') => sites.reduce((n: number, s: { totals: Record<string, number> }) => n + s.totals[k]!, 0)
-    return { totals: { miners: sum('miners'), online: sum('online'), alerting: sum('alerting'), hashrate_ths: sum('hashrate_ths'), power_w: sum('power_w') }, sites }
+    const hashrate = Math.round(sum('hashrate_ths') * 1000) / 1000
+    return { totals: { miners: sum('miners'), online: sum('online'), alerting: sum('alerting'), hashrate_ths: hashrate, power_w: sum('power_w') }, sites }
   })
 
   app.get('/sites/:siteId/live', { schema: { params: SiteParams, response: { 200: SiteLiveResponse, ...commonErrors } } }, async (request) => {
@@ -58,7 +60,7 @@ const live: FastifyPluginAsyncTypebox = async (app) => {
       miners,
       totals: {
         miners: miners.length, online: on.length, alerting: miners.filter((m) => m.alerts.length > 0).length,
-        hashrate_ths: on.reduce((n, m) => n + (m.hashrate_ths ?? 0), 0), power_w: on.reduce((n, m) => n + (m.power_w ?? 0), 0),
+        hashrate_ths: Math.round(on.reduce((n, m) => n + (m.hashrate_ths ?? 0), 0) * 1000) / 1000, power_w: on.reduce((n, m) => n + (m.power_w ?? 0), 0),
       },
     }
   })
