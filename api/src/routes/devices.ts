@@ -5,16 +5,22 @@ import { canSeeSite, findVisibleSite, requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { newEnrollmentCode, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { IdParams, SiteParams, commonErrors } from '../schemas/common.ts'
-import { CreateDeviceBody, CreatedDeviceResponse, DeviceListResponse, DeviceResponse } from '../schemas/edge.ts'
+import type { DeviceKeyGrant, DevicePublicKey } from '../../../e2ee/schema.ts'
+import { CreateDeviceBody, CreatedDeviceResponse, DeviceListResponse, DeviceResponse, PutGrantBody } from '../schemas/edge.ts'
 
 const ENROLLMENT_TTL_MS = 15 * 60_000
-const DEVICE_COLUMNS = ['id', 'site_id', 'name', 'status', 'created_at', 'enrolled_at', 'revoked_at', 'last_seen_at'] as const
+const DEVICE_COLUMNS = ['id', 'site_id', 'name', 'status', 'created_at', 'enrolled_at', 'revoked_at', 'last_seen_at', 'public_key', 'fingerprint', 'key_grant', 'granted_at'] as const
 
-type DeviceRow = Record<(typeof DEVICE_COLUMNS)[number], string | Date | null>
+type DeviceRow = Record<Exclude<(typeof DEVICE_COLUMNS)[number], 'public_key' | 'key_grant'>, string | Date | null> & {
+  public_key: DevicePublicKey | null
+  key_grant: DeviceKeyGrant | null
+}
 const iso = (d: string | Date | null) => (d === null ? null : new Date(d).toISOString())
 export const deviceView = (d: DeviceRow) => ({
   id: String(d.id), site_id: String(d.site_id), name: String(d.name), status: d.status as 'pending' | 'active' | 'revoked',
   created_at: iso(d.created_at)!, enrolled_at: iso(d.enrolled_at), revoked_at: iso(d.revoked_at), last_seen_at: iso(d.last_seen_at),
+  public_key: d.public_key, fingerprint: d.fingerprint === null ? null : String(d.fingerprint),
+  granted_kid: d.key_grant?.kid ?? null, granted_at: iso(d.granted_at),
 })
 
 const devices: FastifyPluginAsyncTypebox = async (app) => {
@@ -46,6 +52,32 @@ const devices: FastifyPluginAsyncTypebox = async (app) => {
     requireRole(request.actor, 'admin', 'list edge devices')
     const rows = await app.knex('edge_devices').where({ site_id: site.id, tenant_id: site.tenant_id }).orderBy('created_at').select(DEVICE_COLUMNS)
     return { devices: rows.map(deviceView) }
+  })
+
+  // The owner's device wrapped the data key for this device's public key after comparing
+  // fingerprints; the server checks only the grant's shape and that it names a live kid.
+  app.put('/devices/:id/grant', { schema: { params: IdParams, body: PutGrantBody, response: { 200: DeviceResponse, ...commonErrors } } }, async (request) => {
+    const actor = request.actor
+    const action = 'grant the data key to a device'
+    requireRole(actor, 'admin', action)
+    const { grant } = request.body
+    const row = await app.knex.transaction(async (trx) => {
+      const device = await trx('edge_devices').where({ id: request.params.id, tenant_id: actor.tenantId }).forUpdate().first('site_id', 'status', 'public_key')
+      if (!device || !canSeeSite(actor, device.site_id)) throw new NotFound('Device')
+      if (device.status !== 'active') throw new Conflict(action, `the device is ${device.status}`)
+      if (!device.public_key) throw new Conflict(action, 'the device enrolled without a public key; enrol it again with a current collector')
+      // A grant may name the current keyring, or the new one of a rotation under way.
+      const live: string[] = [
+        ...(await trx('keyrings').where({ tenant_id: actor.tenantId }).pluck('kid')),
+        ...(await trx('key_rotations').where({ tenant_id: actor.tenantId }).whereNot({ status: 'COMPLETED' }).whereNotNull('new_kid').pluck('new_kid')),
+      ]
+      if (!live.includes(grant.kid)) throw new Conflict(action, "the grant names a keyring that is not the tenant's current one")
+      const [updated] = await trx('edge_devices').where({ id: request.params.id })
+        .update({ key_grant: JSON.stringify(grant), granted_at: trx.fn.now() }).returning(DEVICE_COLUMNS)
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'device.grant', targetType: 'device', targetId: request.params.id, details: { kid: grant.kid } })
+      return updated
+    })
+    return deviceView(row)
   })
 
   // Revoking is a four-eyes action (DEVICE_REVOKE change request, lib/change_actions.ts):

@@ -1,6 +1,7 @@
 /**
  * What an enrolled edge device may do: fetch its site's miners (with their
- * encrypted blocks) and the tenant keyring, and push telemetry for those miners.
+ * encrypted blocks), the tenant keyring or its own data-key grant, and push
+ * telemetry for those miners.
  * Telemetry batches are recorded in telemetry_batches (device, size, time) rather
  * than in the audit chain, which is kept for people's and devices' changes.
  */
@@ -9,10 +10,11 @@ import { BadInput, Conflict, Unauthorized } from '../errors.ts'
 import { ADDRESS } from '../lib/address_text.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { storeTelemetryBatch } from '../lib/live_ingest.ts'
+import { deviceKeyFingerprint } from '../lib/device_keys.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
-import { AddMinersBody, AddMinersResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
+import { AddMinersBody, AddMinersResponse, EdgeGrantResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
 import { checkBlockReplacement } from '../lib/block_rules.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import { KeyringResponse } from '../schemas/keyring.ts'
@@ -23,19 +25,23 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
     config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
   }, async (request) => {
     const token = newDeviceToken()
+    const publicKey = request.body.public_key
     const device = await app.knex.transaction(async (trx) => {
       // One statement claims the code, so two devices racing for it cannot both win.
       const [row] = await trx('edge_devices')
         .where({ enroll_code_hash: sha256Hex(normalizeEnrollmentCode(request.body.code)), status: 'pending' })
         .andWhere('enroll_expires_at', '>', trx.fn.now())
-        .update({ status: 'active', token_hash: sha256Hex(token), enroll_code_hash: null, enrolled_at: trx.fn.now() })
+        .update({
+          status: 'active', token_hash: sha256Hex(token), enroll_code_hash: null, enrolled_at: trx.fn.now(),
+          ...(publicKey ? { public_key: JSON.stringify(publicKey), fingerprint: deviceKeyFingerprint(publicKey) } : {}),
+        })
         .returning(['id', 'tenant_id', 'site_id'])
       if (!row) return undefined
       await appendAudit(trx, { tenantId: row.tenant_id, actorType: 'device', actorId: row.id, action: 'device.enroll', targetType: 'device', targetId: row.id })
       return row
     })
     if (!device) throw new Unauthorized('This enrolment code is unknown, already used or expired; ask for a new one')
-    return { device_id: device.id, tenant_id: device.tenant_id, site_id: device.site_id, token }
+    return { device_id: device.id, tenant_id: device.tenant_id, site_id: device.site_id, token, ...(publicKey ? { fingerprint: deviceKeyFingerprint(publicKey) } : {}) }
   })
 
   const deviceRoutes: FastifyPluginAsyncTypebox = async (authed) => {
@@ -87,6 +93,12 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
     authed.get('/keyring', { schema: { response: { 200: KeyringResponse, ...commonErrors } } }, async (request) => {
       const k = await Keyring.query(app.knex).findById(request.device.tenantId)
       return k ? { keyring: { kid: k.kid, kdf: k.kdf, wrapped_key: k.wrapped_key }, revision: Number(k.revision) } : { keyring: null, revision: null }
+    })
+
+    authed.get('/grant', { schema: { response: { 200: EdgeGrantResponse, ...commonErrors } } }, async (request) => {
+      const { id, tenantId } = request.device
+      const row = await app.knex('edge_devices').where({ id }).first('key_grant')
+      return { device_id: id, tenant_id: tenantId, grant: row?.key_grant ?? null }
     })
 
     authed.post('/telemetry', {

@@ -6,7 +6,7 @@
 import Type, { type Static } from 'typebox'
 import { DisplayName, Timestamp, Uuid } from './common.ts'
 import { MinerAddress, MinerPort } from './miners.ts'
-import { Block as EncryptedBlock } from '../../../e2ee/schema.ts'
+import { DeviceKeyGrant, DevicePublicKey, Kid, Block as EncryptedBlock } from '../../../e2ee/schema.ts'
 
 export const CreateDeviceBody = Type.Object({ name: DisplayName }, { additionalProperties: false })
 export const DeviceResponse = Type.Object({
@@ -18,6 +18,13 @@ export const DeviceResponse = Type.Object({
   enrolled_at: Type.Union([Timestamp, Type.Null()]),
   revoked_at: Type.Union([Timestamp, Type.Null()]),
   last_seen_at: Type.Union([Timestamp, Type.Null()]),
+  /** The device's ECDH public key, for the owner's device to grant the data key to. */
+  public_key: Type.Union([DevicePublicKey, Type.Null()]),
+  /** The server's label for the key; the owner's device recomputes it before granting. */
+  fingerprint: Type.Union([Type.String(), Type.Null()]),
+  /** The keyring id the device holds a grant for, if any. */
+  granted_kid: Type.Union([Kid, Type.Null()]),
+  granted_at: Type.Union([Timestamp, Type.Null()]),
 })
 export const CreatedDeviceResponse = Type.Object({
   device: DeviceResponse,
@@ -29,7 +36,11 @@ export const DeviceListResponse = Type.Object({ devices: Type.Array(DeviceRespon
 
 /** Codes are shown as XXXXX-XXXXX (Crockford base32); spaces, dashes and case are forgiven. */
 export const EnrollBody = Type.Object(
-  { code: Type.String({ minLength: 10, maxLength: 16, pattern: '^[0-9A-Za-z -]+$' }) },
+  {
+    code: Type.String({ minLength: 10, maxLength: 16, pattern: '^[0-9A-Za-z -]+$' }),
+    /** The device's ECDH P-256 public key; without it the device needs the passphrase. */
+    public_key: Type.Optional(DevicePublicKey),
+  },
   { additionalProperties: false },
 )
 export const EnrollResponse = Type.Object({
@@ -38,7 +49,13 @@ export const EnrollResponse = Type.Object({
   site_id: Uuid,
   /** The device's credential for /api/edge/*; the server keeps only its hash. */
   token: Type.String(),
+  /** When a public key was sent: its fingerprint, for the device to show. */
+  fingerprint: Type.Optional(Type.String()),
 })
+
+/** The data key wrapped for one device by the owner's device (ciphertext only). */
+export const PutGrantBody = Type.Object({ grant: DeviceKeyGrant }, { additionalProperties: false })
+export const EdgeGrantResponse = Type.Object({ device_id: Uuid, tenant_id: Uuid, grant: Type.Union([DeviceKeyGrant, Type.Null()]) })
 
 const Block = Type.Unknown()
 export const EdgeMiner = Type.Object({
