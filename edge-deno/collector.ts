@@ -38,6 +38,8 @@ export interface CollectorOptions {
   signal?: AbortSignal
   /** One line per event; default stderr with a timestamp. */
   log?: (line: string) => void
+  /** Called with every new set of decrypted miners (the command runner acts on them). */
+  onResolution?: (resolution: Resolution) => void
 }
 
 /** What a run did, for `--once` and for tests. */
@@ -101,6 +103,7 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
     }
     summary.minersKnown = true
     resolution = await resolver.resolve(miners.miners, keyring)
+    options.onResolution?.(resolution)
     const report = describeUnpolled(resolution).join('\n')
     if (report && report !== reported) log(report)
     reported = report

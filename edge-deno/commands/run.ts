@@ -5,6 +5,7 @@ import { commandConfig } from './_config.ts'
 import { readPassphrase } from '../passphrase.ts'
 import { loadDevice } from '../state.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
+import { startCommandRunner } from '../control/start.ts'
 
 const help = `Usage: edge-deno run [options]
 
@@ -52,12 +53,23 @@ const run: Command = {
         Deno.addSignalListener(s, stop)
         signals.push(s)
       }
+      // Remote-control commands run beside the polling loop (not in one-shot cron runs).
+      const commands = config.once ? undefined : startCommandRunner({
+        device, stateDir: config.stateDir, apiUrl: config.apiUrl, passphrase, timeoutMs: config.timeoutMs, signal: controller.signal,
+        log: (line) => console.error(`${new Date().toISOString()} ${line}`),
+      })
+      // A revoked token seen by the runner stops the collector too (and the other way round).
+      const stopped = commands?.done.catch((error) => (controller.abort(), error))
       const summary = await runCollector({
+        onResolution: commands?.onResolution,
         stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, once: config.once, signal: controller.signal,
         intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, timeoutMs: config.timeoutMs,
         apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,
         spoolMaxBatches: config.spoolMaxBatches, spoolMaxBytes: config.spoolMaxBytes,
       })
+      controller.abort()
+      const runnerError = await stopped
+      if (runnerError) throw runnerError
       if (config.once && !summary.minersKnown) return fail('Cannot run: the miners could not be fetched from the API and none were saved earlier')
       return 0
     } catch (error) {
@@ -67,6 +79,7 @@ const run: Command = {
       }
       return fail(reasonOf(error))
     } finally {
+      controller.abort()
       for (const s of signals) Deno.removeSignalListener(s, stop)
     }
   },

@@ -1,0 +1,17 @@
+/** What running one action on one miner came to, and how it is worded for the API. */
+
+/** The result the API records per miner. */
+export interface MinerOutcome {
+  status: 'ok' | 'error' | 'unsupported'
+  message?: string
+}
+
+export const UNSUPPORTED: MinerOutcome = { status: 'unsupported', message: 'not supported by this miner' }
+
+// The API refuses result text naming an address (a full-E2EE miner's location is secret).
+const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[?(?:[0-9a-f]{0,4}:){4,7}[0-9a-f]{0,4}\]?(?::\d+)?|[0-9a-f]{0,4}::[0-9a-f:]*/gi
+
+/** An error outcome whose message names the miner only as "the miner". */
+export function failed(message: string): MinerOutcome {
+  return { status: 'error', message: message.replace(ADDRESS, 'the miner').slice(0, 500) }
+}

@@ -1,0 +1,39 @@
+/**
+ * One action on one miner: the cgminer privileged API first, the miner's web
+ * interface where the privileged API is denied or lacks the command. Every failure
+ * becomes this miner's outcome; nothing here fails the batch.
+ */
+import type { Command } from '../../e2ee/mod.ts'
+import { CgminerClient, MinerError } from '../cgminer/client.ts'
+import type { MinerTarget } from '../targets.ts'
+import { runOverCgminer } from './cgminer_actions.ts'
+import { failed, type MinerOutcome } from './outcome.ts'
+import { runOverWeb } from './web_actions.ts'
+
+export interface MinerRunOptions {
+  client: CgminerClient
+  /** Port of the miners' web interfaces (Antminer: 80). */
+  webPort: number
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+/** The web login in a decrypted credentials block (`username`/`password`), if any. */
+function webLogin(target: MinerTarget): { user: string; password: string } | null {
+  const c = target.credentials
+  return c && typeof c.username === 'string' && typeof c.password === 'string' ? { user: c.username, password: c.password } : null
+}
+
+/** Runs `command`'s action on `target` and says how it went. */
+export async function runOnMiner(target: MinerTarget, command: Command, options: MinerRunOptions): Promise<MinerOutcome> {
+  try {
+    const outcome = await runOverCgminer(options.client, target.address, command, options.signal)
+    if (outcome.status !== 'fallback') return outcome
+  } catch (error) {
+    // Unreachable over 4028 is unreachable over the web as well; say so now.
+    if (error instanceof MinerError && error.kind !== 'invalid') return failed(`Cannot reach the miner: ${error.message}`)
+    if (!(error instanceof MinerError)) throw error
+  }
+  const host = target.address.hostname.includes(':') ? `[${target.address.hostname}]` : target.address.hostname
+  return runOverWeb({ origin: `http://${host}:${options.webPort}`, login: webLogin(target), timeoutMs: options.timeoutMs, signal: options.signal }, command)
+}

@@ -1,0 +1,58 @@
+/**
+ * Starts the command runner beside the collector in `run`: same device, API and
+ * stop signal; the miners it acts on are the collector's latest decrypted targets.
+ * The data key is unlocked from the tenant keyring with the passphrase, once per
+ * keyring id, when the first command arrives.
+ */
+import { type DataKey, unlockKeyring } from '../../e2ee/mod.ts'
+import { ApiClient } from '../api_client.ts'
+import type { DeviceState } from '../state.ts'
+import type { MinerTarget, Resolution } from '../targets.ts'
+import { CommandApi } from './command_api.ts'
+import { runCommands } from './runner.ts'
+
+export interface StartOptions {
+  device: DeviceState
+  stateDir: string
+  apiUrl?: string
+  passphrase?: string
+  /** Port of the miners' web interfaces (env HASHINSIGHT_MINER_WEB_PORT, default 80). */
+  webPort?: number
+  timeoutMs?: number
+  signal: AbortSignal
+  log: (line: string) => void
+}
+
+/** A running command runner: feed it the collector's resolutions; `done` settles when it stops. */
+export interface StartedRunner {
+  onResolution(resolution: Resolution): void
+  done: Promise<void>
+}
+
+/** Starts fetching and running commands until `signal` aborts. */
+export function startCommandRunner(options: StartOptions): StartedRunner {
+  const { device, passphrase, signal } = options
+  const baseUrl = options.apiUrl ?? device.api_url
+  let targets: readonly MinerTarget[] = []
+  let unlocked: { kid: string; key: Promise<DataKey> } | undefined
+  const dataKey = async (): Promise<DataKey | null> => {
+    if (passphrase === undefined) return null
+    const { keyring } = await new ApiClient({ baseUrl, token: device.token, signal }).keyring()
+    if (!keyring) return null
+    if (unlocked?.kid !== keyring.kid) unlocked = { kid: keyring.kid, key: unlockKeyring(keyring, passphrase, device.tenant_id) }
+    return unlocked.key.catch(() => null)
+  }
+  const envPort = Number(Deno.env.get('HASHINSIGHT_MINER_WEB_PORT'))
+  const done = runCommands({
+    api: new CommandApi({ baseUrl, token: device.token, signal }),
+    scope: { tenantId: device.tenant_id, siteId: device.site_id },
+    stateDir: options.stateDir,
+    dataKey,
+    targets: () => targets,
+    webPort: options.webPort ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : 80),
+    timeoutMs: options.timeoutMs,
+    signal,
+    log: options.log,
+  })
+  return { onResolution: (resolution) => void (targets = resolution.targets), done }
+}
