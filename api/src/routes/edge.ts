@@ -12,12 +12,14 @@ import { appendAudit } from '../lib/audit.ts'
 import { storeTelemetryBatch } from '../lib/live_ingest.ts'
 import { deviceKeyFingerprint } from '../lib/device_keys.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
+import { poolKeyView, poolKeys } from '../lib/pool_keys.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
 import { AddMinersBody, AddMinersResponse, EdgeGrantResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
 import { checkBlockReplacement } from '../lib/block_rules.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import { KeyringResponse } from '../schemas/keyring.ts'
+import { PoolKeyListResponse } from '../schemas/pool_keys.ts'
 
 const edge: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/enroll', {
@@ -100,6 +102,11 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
       const row = await app.knex('edge_devices').where({ id }).first('key_grant')
       return { device_id: id, tenant_id: tenantId, grant: row?.key_grant ?? null }
     })
+
+    // The tenant's pool keys, still encrypted: the device opens them with its granted key.
+    authed.get('/pool-keys', { schema: { response: { 200: PoolKeyListResponse, ...commonErrors } } }, async (request) => ({
+      pool_keys: (await poolKeys.list(app.knex, request.device.tenantId)).map((r) => poolKeyView(r)),
+    }))
 
     authed.post('/telemetry', {
       schema: { body: TelemetryBatch, response: { 200: TelemetryAck, ...commonErrors } },

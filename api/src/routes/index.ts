@@ -12,6 +12,7 @@ import live from './live.ts'
 import members from './members.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
+import poolKeys from './pool_keys.ts'
 import sites from './sites.ts'
 import stream from './stream.ts'
 import sync from './sync.ts'
@@ -26,6 +27,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(audit, { prefix: '/api/audit' })
   await app.register(members, { prefix: '/api/members' })
   await app.register(changes, { prefix: '/api/changes' })
+  await app.register(poolKeys, { prefix: '/api/pool-keys' })
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
   await app.register(stream, { prefix: '/api/stream' })
