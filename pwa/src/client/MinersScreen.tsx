@@ -1,6 +1,7 @@
 /** One site's miners: search, filter by protection status, add a miner. */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { Miner } from '../shared/api_types.ts'
+import { CommandsPanel } from './CommandsPanel.tsx'
 import { createMiner, loadMiners } from './farm.ts'
 import { outboxEntries } from './outbox.ts'
 import { navigate } from './state.ts'
@@ -30,6 +31,7 @@ export function MinersScreen({ siteId }: { siteId: string }) {
   const [query, setQuery] = useState('')
   const [filter, setFilter] = useState<Status | 'all'>('all')
   const [adding, setAdding] = useState(false)
+  const [controlling, setControlling] = useState(false)
   const [error, setError] = useState<string | null>(null)
 
   useEffect(() => {
@@ -73,8 +75,10 @@ export function MinersScreen({ siteId }: { siteId: string }) {
     <section class="stack">
       <div class="row">
         <h1 class="grow">Miners {miners && <small>({shown.length} of {miners.length})</small>}</h1>
+        <button type="button" onClick={() => setControlling(!controlling)}>{controlling ? 'Close control' : 'Control…'}</button>
         <button type="button" onClick={() => setAdding(!adding)}>{adding ? 'Cancel' : 'Add miner'}</button>
       </div>
+      {controlling && miners && <CommandsPanel siteId={siteId} miners={miners} shown={shown} />}
       {adding && (
         <form onSubmit={add} class="stack panel" aria-label="New miner">
           <label>Name<input name="name" required maxLength={120} /></label>

@@ -10,6 +10,7 @@ import type { MinerResponse as MinerSchema } from '../../../api/src/schemas/mine
 import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.ts'
 import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, SyncedMiner as SyncedMinerSchema } from '../../../api/src/schemas/sync.ts'
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
+import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -30,6 +31,8 @@ export type History = Static<typeof HistorySchema>
 export type SyncedMiner = Static<typeof SyncedMinerSchema>
 export type PullResponse = Static<typeof PullSchema>
 export type ChangeResult = Static<typeof ChangeResultSchema>
+/** A remote-control command as members read it: routing metadata, status, per-miner results. */
+export type CommandView = Static<typeof CommandSchema>
 
 /** A queued change as POST /api/sync takes it, less the ids and base revision added when it is sent. */
 export type QueuedChange =

@@ -4,6 +4,7 @@
  * decrypt, and status. The data key never crosses this boundary.
  */
 import type { BlockKind, StoredBlock, WrappedKeyring } from './api_types.ts'
+import type { Command } from '../../../e2ee/command.ts'
 
 /** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */
 export interface UnlockOptions {
@@ -41,6 +42,8 @@ export interface CryptoOps {
    * choice is saved above both). The page labels the result as the server's or this device's copy.
    */
   decryptCopy: { args: { kind: BlockKind; subjectId: string; block: unknown; passphrase?: string }; result: unknown }
+  /** Seals a remote-control command for the unlocked tenant (the worker fills in `tenant`). */
+  sealCommand: { args: { command: Omit<Command, 'tenant'> }; result: StoredBlock }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }

@@ -3,7 +3,7 @@
  * off the page's thread, through e2ee/mod.ts (the same code as the API tests and
  * the edge). The page speaks to it only through client/crypto_bridge.ts.
  */
-import { createKeyring, decryptBlock, decryptObject, encryptBlock, unlockKeyring, type BlockKind } from '../../../e2ee/mod.ts'
+import { type Command, createKeyring, decryptBlock, decryptObject, encryptBlock, sealCommand, unlockKeyring, type BlockKind } from '../../../e2ee/mod.ts'
 import type { CryptoFailure, CryptoOp, CryptoOps, CryptoRequest, CryptoResponse } from '../shared/crypto_protocol.ts'
 import { hold, lock, restore, status, touch, unlocked, whenAutoLocked } from './key_holder.ts'
 
@@ -37,6 +37,8 @@ const handlers: Handlers = {
   decrypt: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, true),
   decryptCopy: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, false),
   highestCounter: ({ kind, subjectId }) => unlocked().guard.highest(scope(kind, subjectId)),
+  // The tenant comes from the key, so a command is always sealed for the tenant that can open it.
+  sealCommand: ({ command }) => sealCommand(unlocked().key, { ...command, tenant: unlocked().key.tenantId } as Command),
 }
 
 async function open(kind: BlockKind, subjectId: string, block: unknown, passphrase: string | undefined, guarded: boolean): Promise<unknown> {
