@@ -16,8 +16,10 @@ const MINERS = 10_000
 const CONCURRENCY = 256
 const BASE = '127.61.0.1'
 const CYCLES = 3
+const SOAK_MINERS = 2_000
+const SOAK_CYCLES = 20
 
-interface CycleResult { ok: number; cycleMs: number; minersPerS: number; cpuUsPerMiner: number; peakRssMb: number }
+interface CycleResult { ok: number; cycleMs: number; minersPerS: number; cpuUsPerMiner: number; rssMbByCycle: number[]; peakRssMb: number }
 
 function startSimulator(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(deno, ['run', '-A', 'tests/sim/main.ts', '--miners', String(MINERS), '--base', BASE, '--port', '0', '--refresh-ms', '600000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -36,8 +38,8 @@ function startSimulator(): Promise<{ child: ChildProcess; port: number }> {
 // The collector ships with a bounded heap (deno.json's compile task): measure it, and the baseline, as shipped.
 const V8_FLAGS = /--v8-flags=\S+/.exec(JSON.parse(readFileSync(`${root}deno.json`, 'utf8')).tasks.compile)?.[0]
 
-function runCycle(mode: 'poller' | 'baseline', port: number): Promise<CycleResult> {
-  const args = ['run', '-A', ...(V8_FLAGS ? [V8_FLAGS] : []), 'tests/sim/bench/poll_cycle.ts', mode, BASE, String(MINERS), String(port), String(CONCURRENCY), String(CYCLES)]
+function runCycle(mode: 'poller' | 'baseline', port: number, miners = MINERS, cycles = CYCLES): Promise<CycleResult> {
+  const args = ['run', '-A', ...(V8_FLAGS ? [V8_FLAGS] : []), 'tests/sim/bench/poll_cycle.ts', mode, BASE, String(miners), String(port), String(CONCURRENCY), String(cycles)]
   const child = spawn(deno, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
@@ -59,11 +61,16 @@ const suites: BenchSuite[] = [{
     try {
       const baseline = await runCycle('baseline', port)
       const poller = await runCycle('poller', port)
+      // Memory over many cycles: after the first two (warm-up), RSS should not climb.
+      const soak = await runCycle('poller', port, SOAK_MINERS, SOAK_CYCLES)
+      const settled = soak.rssMbByCycle[1]!
+      const growth = Math.max(...soak.rssMbByCycle.slice(2)) - settled
       const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${CYCLES} cycles; ok ${poller.ok}/${MINERS}; CPU ${poller.cpuUsPerMiner} µs per miner vs ${baseline.cpuUsPerMiner} µs in the baseline`
       return [
         result('edge.poll.cycle.rate', poller.minersPerS, 'miners/s', baseline.minersPerS, `${note}; goal ≥ 50% of the bare connect/write/read loop`),
         result('edge.poll.cycle.time', poller.cycleMs, 'ms', baseline.cycleMs, 'one full cycle; goal ≤ 3000 ms on 2 cores shared with the simulator'),
         result('edge.poll.cycle.rss', poller.peakRssMb, 'MB', baseline.peakRssMb, 'peak RSS (VmHWM) of the poller process; goal ≤ 200 MB'),
+        result('edge.poll.soak.rss_growth', growth, 'MB', settled, `${SOAK_CYCLES} back-to-back cycles of ${SOAK_MINERS} miners: largest RSS after cycles 3-${SOAK_CYCLES} minus RSS after cycle 2 (the baseline); RSS by cycle ${soak.rssMbByCycle.join(' ')}`),
       ]
     } finally {
       child.kill('SIGTERM')

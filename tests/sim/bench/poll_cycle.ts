@@ -18,6 +18,10 @@ function cpuMs(): number {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+function rssMb(): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync('/proc/self/status'))?.[1] ?? 0) / 1024
+}
+
 function peakRssMb(): number {
   const status = Deno.readTextFileSync('/proc/self/status')
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
@@ -41,6 +45,7 @@ async function bare(address: string): Promise<boolean> {
 
 const times: number[] = []
 const cpu: number[] = []
+const rssAfter: number[] = []
 let ok = 0
 for (let cycle = 0; cycle < Number(cyclesText); cycle++) {
   const started = performance.now()
@@ -49,6 +54,7 @@ for (let cycle = 0; cycle < Number(cyclesText); cycle++) {
   else ok = (await pollCycle(addresses, { concurrency, timeoutMs: 5000 })).filter((t) => t.online && t.hashrateThs !== null).length
   times.push(performance.now() - started)
   cpu.push(cpuMs() - cpuBefore)
+  rssAfter.push(Math.round(rssMb() * 10) / 10)
 }
 const best = Math.min(...times)
-console.log(`RESULT ${JSON.stringify({ mode, miners: addresses.length, ok, cycleMs: best, cycles: times, minersPerS: addresses.length / (best / 1000), cpuUsPerMiner: Math.min(...cpu) * 1000 / addresses.length, peakRssMb: peakRssMb() })}`)
+console.log(`RESULT ${JSON.stringify({ mode, miners: addresses.length, ok, cycleMs: best, cycles: times, minersPerS: addresses.length / (best / 1000), cpuUsPerMiner: Math.min(...cpu) * 1000 / addresses.length, rssMbByCycle: rssAfter, peakRssMb: peakRssMb() })}`)
