@@ -38,6 +38,7 @@ export {
   createCryptoService,
   V1_ITERATIONS,
   type CryptoService,
+  type CryptoKeyHandle,
   type DataKey,
   type Kek,
   type V1Key,

@@ -5,7 +5,7 @@
  * request (`rejected`).
  */
 import type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch } from '../api/src/schemas/edge.ts'
-import type { WrappedKeyring } from '../e2ee/mod.ts'
+import type { DeviceKeyGrant, DevicePublicKey, WrappedKeyring } from '../e2ee/mod.ts'
 
 export type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch }
 
@@ -38,6 +38,13 @@ export interface TelemetryAck {
   batch_id: string
   accepted: number
   duplicate: boolean
+}
+
+/** What `GET /api/edge/grant` answers. */
+export interface GrantReply {
+  device_id: string
+  tenant_id: string
+  grant: DeviceKeyGrant | null
 }
 
 /** What `GET /api/edge/keyring` answers. */
@@ -80,9 +87,17 @@ export class ApiClient {
     this.#options = options
   }
 
-  /** Claims a one-time enrolment code. A 401 here means the code is unknown, used or expired. */
-  enroll(code: string): Promise<EnrollResponse> {
-    return this.#call('POST', '/api/edge/enroll', 'enroll', { code }, false)
+  /**
+   * Claims a one-time enrolment code, sending the device's public key when given.
+   * A 401 here means the code is unknown, used or expired.
+   */
+  enroll(code: string, publicKey?: DevicePublicKey): Promise<EnrollResponse> {
+    return this.#call('POST', '/api/edge/enroll', 'enroll', publicKey ? { code, public_key: publicKey } : { code }, false)
+  }
+
+  /** This device's key grant from the owner, or null when it has none yet. */
+  grant(): Promise<GrantReply> {
+    return this.#call('GET', '/api/edge/grant', 'fetch key grant')
   }
 
   /** The device's site miners with their encrypted blocks. */

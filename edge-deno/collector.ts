@@ -1,5 +1,6 @@
 /**
- * The collector: fetch the site's miners and keyring, decrypt them locally, poll
+ * The collector: fetch the site's miners, keyring and (for a device with a key pair)
+ * its key grant, decrypt them locally, poll
  * every miner each interval, and deliver the samples through the spool. The miners
  * and keyring are fetched again every `refreshEvery` cycles, and after a cycle in
  * which a miner newly failed (its address or blocks may have changed).
@@ -15,7 +16,7 @@ import { toSample, type TelemetrySample, unpolledSample } from './sample.ts'
 import { Spool } from './spool.ts'
 import { type DeviceState, loadLastSync, openRollbackGuard, saveLastSync } from './state.ts'
 import { MinerResolver, type Resolution } from './targets.ts'
-import type { WrappedKeyring } from '../e2ee/mod.ts'
+import type { CryptoKeyHandle, DeviceKeyGrant, WrappedKeyring } from '../e2ee/mod.ts'
 
 export interface CollectorOptions {
   stateDir: string
@@ -23,6 +24,8 @@ export interface CollectorOptions {
   /** Overrides the enrolled API URL. */
   apiUrl?: string
   passphrase?: string
+  /** The device's ECDH private key (state dir), to open the grant the owner made for it. */
+  devicePrivateKey?: CryptoKeyHandle
   intervalMs?: number
   jitter?: number
   concurrency?: number
@@ -76,7 +79,8 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
   const spool = await Spool.open(`${stateDir}/spool`, { maxBatches: options.spoolMaxBatches, maxBytes: options.spoolMaxBytes })
   const api = new ApiClient({ baseUrl: options.apiUrl ?? device.api_url, token: device.token, timeoutMs: options.apiTimeoutMs, signal: outer })
   const delivery = new Delivery({ api, spool, log, retryDelaysMs: options.retryDelaysMs, signal: outer })
-  const resolver = new MinerResolver({ tenantId: device.tenant_id, passphrase: options.passphrase, guard })
+  const deviceKey = options.devicePrivateKey ? { id: device.device_id, privateKey: options.devicePrivateKey } : undefined
+  const resolver = new MinerResolver({ tenantId: device.tenant_id, passphrase: options.passphrase, guard, device: deviceKey })
   if (spool.size > 0) log(`${spool.size} telemetry batches waiting in the spool from an earlier run`)
 
   const summary: CollectorSummary = { cycles: 0, lastFlush: undefined, minersKnown: false }
@@ -88,9 +92,10 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
   async function refresh(): Promise<void> {
     let miners: EdgeMinersResponse
     let keyring: WrappedKeyring | null
+    let grant: DeviceKeyGrant | null | undefined = null
     try {
-      ;[miners, { keyring }] = await Promise.all([api.miners(), api.keyring()])
-      await saveLastSync(stateDir, { miners, keyring })
+      ;[miners, { keyring }, { grant }] = await Promise.all([api.miners(), api.keyring(), deviceKey ? api.grant() : { grant: null }])
+      await saveLastSync(stateDir, { miners, keyring, grant })
       synced = true
     } catch (error) {
       if (!(error instanceof ApiError) || !error.retryable) throw error
@@ -99,10 +104,10 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
       const last = await loadLastSync(stateDir)
       if (!last) return
       log('Using the miners and keyring saved at the last successful fetch')
-      ;({ miners, keyring } = last)
+      ;({ miners, keyring, grant } = last)
     }
     summary.minersKnown = true
-    resolution = await resolver.resolve(miners.miners, keyring)
+    resolution = await resolver.resolve(miners.miners, keyring, grant)
     options.onResolution?.(resolution)
     const report = describeUnpolled(resolution).join('\n')
     if (report && report !== reported) log(report)

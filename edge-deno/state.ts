@@ -3,15 +3,18 @@
  *
  * ```
  * device.json      0600  api_url, device_id, tenant_id, site_id, token (from `enroll`)
+ * device_key.json  0600  the device's ECDH P-256 key pair (JWK) and its fingerprint (from `enroll`)
  * rollback.json    0600  highest v2 counter accepted per (tenant, kind, miner)
- * last_sync.json   0600  the last miners list and wrapped keyring (ciphertext only)
+ * last_sync.json   0600  the last miners list, wrapped keyring and key grant (ciphertext only)
  * spool/           0700  telemetry batches not yet acknowledged, one file each
  * ```
  *
  * Every file is written atomically (temp file, fsync, rename), so a crash leaves the
  * old copy or the new one, never half of one.
  */
-import { createRollbackGuard, type RollbackGuard, rollbackGuardFromJSON, type WrappedKeyring } from '../e2ee/mod.ts'
+import {
+  createRollbackGuard, type DeviceKeyGrant, type DevicePublicKey, type JsonWebKeyLike, type RollbackGuard, rollbackGuardFromJSON, type WrappedKeyring,
+} from '../e2ee/mod.ts'
 import type { EdgeMinersResponse } from './api_client.ts'
 
 /** What `enroll` stores; the token is the device's only credential. */
@@ -27,6 +30,18 @@ export interface DeviceState {
 export interface LastSync {
   miners: EdgeMinersResponse
   keyring: WrappedKeyring | null
+  /** This device's key grant, when it has one. */
+  grant?: DeviceKeyGrant | null
+}
+
+/**
+ * The device's key pair, made at enrolment. The private key must survive restarts,
+ * so it is kept here (0600), the one place it exists; the grant is useless without it.
+ */
+export interface DeviceKeyFile {
+  private_key: JsonWebKeyLike
+  public_key: DevicePublicKey
+  fingerprint: string
 }
 
 const FILE_MODE = 0o600
@@ -113,6 +128,22 @@ export async function loadDevice(dir: string): Promise<DeviceState | undefined> 
     throw new Error(`Cannot read ${dir}/device.json: it is not an enrolment; run 'enroll <code>' again`)
   }
   return value as DeviceState
+}
+
+/** Stores the device's key pair (0600). */
+export async function saveDeviceKey(dir: string, key: DeviceKeyFile): Promise<void> {
+  await ensureDir(dir)
+  await writeFileAtomic(`${dir}/device_key.json`, JSON.stringify(key, null, 2) + '\n')
+}
+
+/** The device's key pair, or undefined when it enrolled without one. */
+export async function loadDeviceKey(dir: string): Promise<DeviceKeyFile | undefined> {
+  const value = await readJson(`${dir}/device_key.json`) as Partial<DeviceKeyFile> | undefined
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || typeof value.private_key?.d !== 'string' || typeof value.fingerprint !== 'string') {
+    throw new Error(`Cannot read ${dir}/device_key.json: it is not a device key; run 'enroll <code>' again`)
+  }
+  return value as DeviceKeyFile
 }
 
 /**

@@ -4,12 +4,17 @@
  * and get their credentials decrypted; Plan B (full E2EE) miners get their whole
  * connection, address included, from the `connection_full` block.
  *
- * v1 blocks open with the passphrase; v2 blocks with the tenant data key, unlocked
- * once from the keyring, in the context (tenant, kind, miner id) so a block moved to
- * another miner fails, and through the anti-rollback guard so an older block fails.
+ * v1 blocks open with the passphrase; v2 blocks with the tenant data key — from this
+ * device's key grant when it names the block's keyring (no passphrase needed), else
+ * unlocked once from the keyring with the passphrase — in the context (tenant, kind,
+ * miner id) so a block moved to another miner fails, and through the anti-rollback
+ * guard so an older block fails.
  * A miner that cannot be resolved is reported, never fatal to the others.
  */
-import { createKeyCache, decryptBlock, decryptObject, type DataKey, E2eeError, type RollbackGuard, unlockKeyring, type WrappedKeyring } from '../e2ee/mod.ts'
+import {
+  createKeyCache, decryptBlock, decryptObject, type DataKey, type DeviceKeyGrant, E2eeError, openDeviceGrant, type RollbackGuard, unlockKeyring,
+  type CryptoKeyHandle, type WrappedKeyring,
+} from '../e2ee/mod.ts'
 import { CGMINER_PORT, type MinerAddress, parseAddress } from './cgminer/address.ts'
 import type { EdgeMinersResponse } from './api_client.ts'
 
@@ -40,9 +45,11 @@ export interface Resolution {
 export interface ResolverOptions {
   /** The tenant this device was enrolled in (from the state dir, not from the API). */
   tenantId: string
-  /** Undefined when none was given: encrypted miners are then unpolled. */
+  /** Undefined when none was given: v1 blocks, and v2 blocks without a grant, are then unpolled. */
   passphrase?: string
   guard: RollbackGuard
+  /** This device's id and ECDH private key (from `enroll`), to open its key grant. */
+  device?: { id: string; privateKey: CryptoKeyHandle }
 }
 
 type BlockKind = 'credentials' | 'connection_full'
@@ -70,14 +77,19 @@ export class MinerResolver {
   readonly #options: ResolverOptions
   readonly #keyCache = createKeyCache({ maxEntries: 4 })
   #key: { keyring: string; result: Promise<DataKey> } | undefined
+  #granted: { grant: string; result: Promise<DataKey> } | undefined
   #v1 = new Map<string, unknown>()
 
   constructor(options: ResolverOptions) {
     this.#options = options
   }
 
-  /** Resolves every miner; never throws for one miner's problem. */
-  async resolve(miners: readonly EdgeMiner[], keyring: WrappedKeyring | null): Promise<Resolution> {
+  /**
+   * Resolves every miner; never throws for one miner's problem.
+   * @param grant this device's key grant (GET /api/edge/grant), or null/undefined for none
+   */
+  async resolve(miners: readonly EdgeMiner[], keyring: WrappedKeyring | null, grant?: DeviceKeyGrant | null): Promise<Resolution> {
+    this.#setGrant(grant ?? null)
     const previousV1 = this.#v1
     this.#v1 = new Map()
     const out: Resolution = { targets: [], unpolled: [] }
@@ -114,18 +126,24 @@ export class MinerResolver {
     const fail = (reason: string): never => {
       throw new Unpollable('decrypt', `Cannot decrypt ${kind} block: ${reason}`)
     }
-    if (passphrase === undefined) fail('no passphrase given (set HASHINSIGHT_PASSPHRASE or --passphrase-file)')
+    const noPassphrase = 'no passphrase given (set HASHINSIGHT_PASSPHRASE or --passphrase-file)'
     let value: unknown
     try {
       if (version === 1) {
+        if (passphrase === undefined) fail(noPassphrase)
         // The API never replaces a v2 block by a v1 one; a server that does is rolling back.
         if (guard.highest(scope) > 0) fail(`a version 1 block replaces the version 2 block already accepted (counter ${guard.highest(scope)}); refused as a rollback`)
         const cacheKey = JSON.stringify(block)
         value = previousV1.has(cacheKey) ? previousV1.get(cacheKey) : await decryptObject(block, passphrase!)
         this.#v1.set(cacheKey, value)
       } else if (version === 2) {
-        if (!keyring) fail('it is a version 2 block but the tenant has no keyring')
-        value = await decryptBlock(await this.#dataKey(keyring!), block, scope, { guard })
+        const kid = (block as { kid?: unknown }).kid
+        const granted = this.#granted && this.#grantKid === kid ? await this.#granted.result : undefined
+        if (!granted) {
+          if (passphrase === undefined) fail(this.#granted ? `${noPassphrase}, and this device's key grant is for another keyring (ask the owner to grant the current one)` : `${noPassphrase}, and this device has no key grant`)
+          if (!keyring) fail('it is a version 2 block but the tenant has no keyring')
+        }
+        value = await decryptBlock(granted ?? await this.#dataKey(keyring!), block, scope, { guard })
       } else {
         fail('unknown block version')
       }
@@ -139,6 +157,24 @@ export class MinerResolver {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('its plaintext is not an object')
     return value as Record<string, unknown>
+  }
+
+  #grantKid: string | undefined
+
+  /** Opens each grant once; a grant this device cannot open is remembered as such. */
+  #setGrant(grant: DeviceKeyGrant | null): void {
+    const device = this.#options.device
+    if (!grant || !device) {
+      this.#granted = undefined
+      this.#grantKid = undefined
+      return
+    }
+    const id = JSON.stringify(grant)
+    if (this.#granted?.grant === id) return
+    const result = openDeviceGrant(grant, device.privateKey, { tenantId: this.#options.tenantId, deviceId: device.id })
+    result.catch(() => {})
+    this.#granted = { grant: id, result }
+    this.#grantKid = grant.kid
   }
 
   /** Unlocks each keyring once; a failure (wrong passphrase) is remembered too, not retried per miner. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createRollbackGuard } from '../e2ee/mod.ts'
+import { createDeviceKeyPair, createRollbackGuard, grantDataKey } from '../e2ee/mod.ts'
 import { openRollbackGuard } from './state.ts'
 import { MinerResolver } from './targets.ts'
 import { CREDS, minerId, PASSPHRASE, planA, planAWithCreds, planB, TENANT, testKeyring } from './testdata/miners.ts'
@@ -122,4 +122,24 @@ Deno.test('MinerResolver reports miners it cannot poll as config or decrypt erro
     const { unpolled } = await resolver().resolve([await planB(1, { ip_address: '127.3.0.1' })], null)
     assert.match(unpolled[0].message, /the tenant has no keyring/)
   })
+})
+
+Deno.test('MinerResolver uses the device key grant for v2 blocks without a passphrase, and says when it cannot', async () => {
+  const { wrapped, key } = await testKeyring()
+  const device = await createDeviceKeyPair()
+  const context = { tenantId: TENANT, deviceId: 'device-1' }
+  const granted = new MinerResolver({ tenantId: TENANT, guard: createRollbackGuard(), device: { id: 'device-1', privateKey: device.privateKey } })
+  const miners = [await planB(1, { ip_address: '127.3.0.1' }), await planAWithCreds(2, '127.3.0.2', 4028, { v1: true })]
+  const grant = await grantDataKey(key, device.publicKey, context)
+  const { targets, unpolled } = await granted.resolve(miners, wrapped, grant)
+  assert.deepEqual(targets.map((t) => [t.id, t.address.hostname]), [[minerId(1), '127.3.0.1']])
+  // v1 blocks were never under the data key: they still need the passphrase.
+  assert.deepEqual(unpolled.map((u) => u.id), [minerId(2)])
+  assert.match(unpolled[0]!.message, /no passphrase given/)
+
+  const stale = await granted.resolve(miners.slice(0, 1), wrapped, { ...grant, kid: 'BBBBBBBBBBBBBBBBBBBBBB' })
+  assert.match(stale.unpolled[0]!.message, /key grant is for another keyring/)
+  const forOther = await grantDataKey(key, device.publicKey, { ...context, deviceId: 'device-2' })
+  const wrong = await granted.resolve(miners.slice(0, 1), wrapped, forOther)
+  assert.match(wrong.unpolled[0]!.message, /^Cannot decrypt connection_full block: .*made for another device/)
 })

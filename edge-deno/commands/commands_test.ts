@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { startSimulator } from '../../tests/sim/simulator.ts'
+import { deviceFingerprint, grantDataKey } from '../../e2ee/mod.ts'
 import { main } from '../main.ts'
 import { startFakeApi } from '../testdata/fake_api.ts'
 import { randomLoopbackBase } from '../testdata/loopback.ts'
@@ -35,6 +36,13 @@ Deno.test('enroll stores the device in the state dir with mode 0600 and never pr
     assert.equal(Deno.statSync(`${dir}/device.json`).mode! & 0o777, 0o600)
     assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700)
   }
+  // The key pair: the private half only on disk (0600), the public half sent, its fingerprint printed.
+  const key = JSON.parse(Deno.readTextFileSync(`${dir}/device_key.json`))
+  assert.deepEqual(api.enrollments[0]?.public_key, key.public_key)
+  assert.equal(await deviceFingerprint(key.public_key), key.fingerprint)
+  assert.match(out, new RegExp(`Device key fingerprint: ${key.fingerprint} `))
+  assert.ok(!out.includes(key.private_key.d))
+  if (Deno.build.os !== 'windows') assert.equal(Deno.statSync(`${dir}/device_key.json`).mode! & 0o777, 0o600)
   const again = await cli(['enroll', 'ABCDE-FGHJK', '--api', api.url, '--state-dir', `${state.dir}/other`])
   assert.deepEqual([again.code, again.out], [1, 'Cannot enroll: HTTP 401 (This enrolment code is unknown, already used or expired; ask for a new one)'])
 })
@@ -60,6 +68,27 @@ Deno.test('run --once polls, delivers and exits 0; run after the device is revok
   const revoked = await cli(['run', '--once', '--state-dir', state.dir, '--passphrase-file', passphraseFile])
   assert.equal(revoked.code, 3)
   assert.match(revoked.out, /^Stopped: Cannot fetch (miners|keyring): the API refused this device's token \(revoked or unknown; enrol again\), HTTP 401/m)
+})
+
+Deno.test('run --once with a key grant and no passphrase decrypts v2 miners and polls them', async () => {
+  await using sim = await startSimulator({ miners: 2, baseAddress: randomLoopbackBase(), port: 0 })
+  await using state = await tempStateDir()
+  const { wrapped, key } = await testKeyring()
+  const [a, b] = sim.addresses.map((x) => ({ host: x.slice(0, x.lastIndexOf(':')), port: Number(x.slice(x.lastIndexOf(':') + 1)) }))
+  const miners = [await planB(1, { ip_address: a.host, port: a.port }), await planB(2, { ip_address: b.host, port: b.port })]
+  await using api = startFakeApi({ token: TOKEN, enroll: { 'ABCDE-FGHJK': DEVICE }, miners: { tenant_id: TENANT, site_id: SITE, miners }, keyring: wrapped })
+  assert.equal((await cli(['enroll', 'ABCDE-FGHJK', '--api', api.url, '--state-dir', state.dir])).code, 0)
+  const without = await cli(['run', '--once', '--state-dir', state.dir, '--timeout', '2000'])
+  assert.match(without.out, /2 miner\(s\) not polled .*no key grant/)
+
+  // The owner's device grants the data key to the public key the device sent.
+  const publicKey = api.enrollments[0]!.public_key as Parameters<typeof grantDataKey>[1]
+  api.options.grant = await grantDataKey(key, publicKey, { tenantId: TENANT, deviceId: DEVICE.device_id })
+  const run = await cli(['run', '--once', '--state-dir', state.dir, '--timeout', '2000'])
+  assert.equal(run.code, 0, run.out)
+  assert.match(run.out, /using this device's key grant/)
+  assert.match(run.out, /Cycle 1: 2\/2 miners online, 0 not polled/)
+  for (const secret of [TOKEN, a.host, b.host]) assert.ok(!run.out.includes(secret), `${secret} printed`)
 })
 
 Deno.test('run without an enrolment says how to enrol', async () => {

@@ -1,7 +1,8 @@
 import { ApiClient } from '../api_client.ts'
 import { COMMON_FLAG_HELP } from '../config.ts'
 import { commandConfig } from './_config.ts'
-import { loadDevice, saveDevice } from '../state.ts'
+import { loadDevice, saveDevice, saveDeviceKey } from '../state.ts'
+import { createDeviceKeyPair, deviceFingerprint } from '../../e2ee/mod.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
 
 const help = `Usage: edge-deno enroll <code> --api <url> [options]
@@ -9,6 +10,10 @@ const help = `Usage: edge-deno enroll <code> --api <url> [options]
 Pairs this collector with a site: claims the one-time enrolment code shown when the
 device was added (POST /api/sites/:siteId/devices) and stores the device token in
 <state-dir>/device.json (mode 0600). The token is never printed.
+
+It also makes this device's ECDH P-256 key pair (<state-dir>/device_key.json, 0600)
+and prints the public key's fingerprint. Compare it with the one the app shows for
+the device, then grant it the data key there: 'run' then needs no passphrase.
 
 Options:
 ${COMMON_FLAG_HELP}
@@ -28,10 +33,18 @@ const enroll: Command = {
     try {
       const existing = await loadDevice(config.stateDir).catch(() => undefined)
       const api = new ApiClient({ baseUrl: config.apiUrl, timeoutMs: config.apiTimeoutMs })
-      const enrolled = await api.enroll(config.positionals[0])
+      const pair = await createDeviceKeyPair({ exportPrivate: true })
+      const fingerprint = await deviceFingerprint(pair.publicKey)
+      const enrolled = await api.enroll(config.positionals[0], pair.publicKey)
+      // A new enrolment is a new device: its old key pair must not outlive its old token.
+      await saveDeviceKey(config.stateDir, { private_key: pair.privateKeyJwk!, public_key: pair.publicKey, fingerprint })
       await saveDevice(config.stateDir, { api_url: config.apiUrl, ...pick(enrolled) })
       if (existing) console.error(`Replaced the earlier enrolment (device ${existing.device_id}) in ${config.stateDir}`)
       console.log(`Enrolled device ${enrolled.device_id} for site ${enrolled.site_id}; state in ${config.stateDir}`)
+      if (enrolled.fingerprint && enrolled.fingerprint !== fingerprint) {
+        console.error(`Warning: the API reports fingerprint ${enrolled.fingerprint} for this device's key, not ${fingerprint}; do not grant it`)
+      }
+      console.log(`Device key fingerprint: ${fingerprint} (compare it in the app before granting this device the data key)`)
       return 0
     } catch (error) {
       return fail(reasonOf(error))

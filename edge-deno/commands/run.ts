@@ -3,21 +3,25 @@ import { runCollector } from '../collector.ts'
 import { COMMON_FLAG_HELP } from '../config.ts'
 import { commandConfig } from './_config.ts'
 import { readPassphrase } from '../passphrase.ts'
-import { loadDevice } from '../state.ts'
+import { loadDevice, loadDeviceKey } from '../state.ts'
+import { importDevicePrivateKey } from '../../e2ee/mod.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
 import { startCommandRunner } from '../control/start.ts'
 
 const help = `Usage: edge-deno run [options]
 
 Polls the site's miners and pushes their telemetry to the API. Miner secrets are
-decrypted here with the passphrase and never leave this machine; telemetry carries
+decrypted here, with the data key the owner granted this device (see 'enroll') or
+with the passphrase, and never leave this machine; telemetry carries
 miner ids, never addresses or pool accounts. When the API is unreachable, batches
 wait in <state-dir>/spool and go out, oldest first, when it is back.
 
 Options:
 ${COMMON_FLAG_HELP}
   --passphrase-file <file> read the passphrase from a file (env HASHINSIGHT_PASSPHRASE_FILE);
-                           or set HASHINSIGHT_PASSPHRASE; otherwise asked on a terminal
+                           or set HASHINSIGHT_PASSPHRASE; otherwise asked on a terminal,
+                           unless this device has a key pair (then the grant is used and
+                           the passphrase is needed only for version 1 blocks)
   --once                   one cycle, deliver (or spool) it, exit (for cron and tests)
   --interval <ms>          time between cycle starts (default 30000)
   --jitter <0-1>           random share of the interval added or taken (default 0.1)
@@ -47,8 +51,16 @@ const run: Command = {
     try {
       const device = await loadDevice(config.stateDir)
       if (!device) return fail(`Cannot run: this collector is not enrolled (no ${config.stateDir}/device.json); run 'enroll <code> --api <url>' first`)
-      const passphrase = await readPassphrase(config.passphraseFile)
-      if (passphrase === undefined) console.error('No passphrase given: miners with encrypted blocks will be reported as not decryptable')
+      const deviceKey = await loadDeviceKey(config.stateDir)
+      // With a key pair the owner's grant replaces the passphrase: no prompt then.
+      const asked = !deviceKey || config.passphraseFile !== undefined || Boolean(Deno.env.get('HASHINSIGHT_PASSPHRASE'))
+      const passphrase = asked ? await readPassphrase(config.passphraseFile) : undefined
+      if (passphrase === undefined) {
+        console.error(deviceKey
+          ? `No passphrase given: using this device's key grant (fingerprint ${deviceKey.fingerprint}); version 1 blocks will not decrypt`
+          : 'No passphrase given: miners with encrypted blocks will be reported as not decryptable')
+      }
+      const devicePrivateKey = deviceKey ? await importDevicePrivateKey(deviceKey.private_key) : undefined
       for (const s of Deno.build.os === 'windows' ? ['SIGINT'] as const : ['SIGINT', 'SIGTERM'] as const) {
         Deno.addSignalListener(s, stop)
         signals.push(s)
@@ -62,7 +74,7 @@ const run: Command = {
       const stopped = commands?.done.catch((error) => (controller.abort(), error))
       const summary = await runCollector({
         onResolution: commands?.onResolution,
-        stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, once: config.once, signal: controller.signal,
+        stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, devicePrivateKey, once: config.once, signal: controller.signal,
         intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, timeoutMs: config.timeoutMs,
         apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,
         spoolMaxBatches: config.spoolMaxBatches, spoolMaxBytes: config.spoolMaxBytes,

@@ -4,12 +4,14 @@
  * (default 200, idempotent on batch_id like the real one).
  */
 import type { EdgeMinersResponse, TelemetryBatch } from '../api_client.ts'
-import type { WrappedKeyring } from '../../e2ee/mod.ts'
+import type { DeviceKeyGrant, WrappedKeyring } from '../../e2ee/mod.ts'
 
 export interface FakeApiOptions {
   token?: string
   miners?: EdgeMinersResponse
   keyring?: WrappedKeyring | null
+  /** What GET /api/edge/grant answers (default null: no grant). */
+  grant?: DeviceKeyGrant | null
   /** Status for the nth telemetry request (0-based), given the batch; default 200. */
   telemetry?: (n: number, batch: TelemetryBatch) => number
   /** Status for GET /api/edge/miners and /keyring; default 200. */
@@ -26,19 +28,24 @@ export interface FakeApi extends AsyncDisposable {
   stored: TelemetryBatch[]
   /** Authorization headers seen. */
   authorizations: string[]
+  /** Bodies of enrolment requests, in order. */
+  enrollments: { code: string; public_key?: unknown }[]
 }
 
 export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
   const received: TelemetryBatch[] = []
   const stored: TelemetryBatch[] = []
   const authorizations: string[] = []
+  const enrollments: { code: string; public_key?: unknown }[] = []
   const seen = new Set<string>()
   const json = (status: number, body: unknown) => Response.json(body, { status })
   const error = (status: number, message: string) => json(status, { statusCode: status, error: 'Error', message })
   const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, async (request) => {
     const path = new URL(request.url).pathname
     if (path === '/api/edge/enroll' && request.method === 'POST') {
-      const { code } = await request.json()
+      const body = await request.json()
+      enrollments.push(body)
+      const { code } = body
       const device = options.enroll?.[code]
       // One-time, like the real codes.
       if (device) delete options.enroll![code]
@@ -55,6 +62,7 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
       if (status !== 200) return error(status, 'down')
       if (path === '/api/edge/miners') return json(200, options.miners ?? { tenant_id: '', site_id: '', miners: [] })
       if (path === '/api/edge/keyring') return json(200, { keyring: options.keyring ?? null, revision: options.keyring ? 1 : null })
+      if (path === '/api/edge/grant') return json(200, { device_id: '', tenant_id: '', grant: options.grant ?? null })
     }
     if (path === '/api/edge/telemetry' && request.method === 'POST') {
       const batch = await request.json() as TelemetryBatch
@@ -77,6 +85,7 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
     received,
     stored,
     authorizations,
+    enrollments,
     async [Symbol.asyncDispose]() {
       await server.shutdown()
     },

@@ -7,9 +7,12 @@ export const SITE = '22222222-2222-4222-8222-222222222222'
 export const PASSPHRASE = 'orchard-lantern-quartz-71'
 
 let shared: Promise<{ wrapped: WrappedKeyring; key: DataKey }> | undefined
-/** One keyring for the whole test run: PBKDF2 at 600 000 iterations is slow on purpose. */
+/**
+ * One keyring for the whole test run: PBKDF2 at 600 000 iterations is slow on purpose.
+ * Its key is grantable, as in the owner's worker, so tests can grant it to a device.
+ */
 export function testKeyring(): Promise<{ wrapped: WrappedKeyring; key: DataKey }> {
-  return shared ??= createKeyring(PASSPHRASE, TENANT)
+  return shared ??= createKeyring(PASSPHRASE, TENANT, { grantable: true })
 }
 
 /** A miner id whose last digits are `n`. */
