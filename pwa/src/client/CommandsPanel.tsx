@@ -52,6 +52,7 @@ export function CommandsPanel({ siteId, miners, shown }: { siteId: string; miner
     const p = params()
     if (typeof p === 'string') return setError(p)
     setStep('sending')
+    setCommandId(null)
     setError(null)
     try {
       const issued = await issueCommand(siteId, targets.map((m) => m.id), action, p)
@@ -129,7 +130,7 @@ export function CommandsPanel({ siteId, miners, shown }: { siteId: string; miner
         {step !== 'edit' && step !== 'sending' && <button type="button" onClick={() => setStep('edit')}>Cancel</button>}
       </div>
       {view && (
-        <section class="stack" aria-label="Command progress">
+        <section class="stack" aria-label="Command progress" data-command={view.id}>
           <p role="status" data-status={view.status}>
             {ACTIONS[view.action]}: {view.status} · {view.counts.ok} ok, {view.counts.error} failed, {view.counts.unsupported} not supported, {view.counts.pending} waiting
             {view.refusal && ` · refused by the edge: ${view.refusal.message}`}

@@ -1,0 +1,176 @@
+/**
+ * Remote control end to end: the owner's PWA in Chromium seals commands, the real
+ * API routes them, the Deno edge opens them and drives the simulator (a stock
+ * Antminer through its Digest-protected web interface, a LuxOS miner through the
+ * privileged cgminer API), and the results show live in the PWA. A set_password
+ * ends with the miner and the stored credentials block agreeing on the new password;
+ * no table ever holds a pool or miner password in clear.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, test } from 'vitest'
+import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import { digestFetch } from '../../edge-deno/control/digest.ts'
+import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
+import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+
+const EMAIL = `owner-${randomUUID()}@example.com`
+const PASSPHRASE = 'copper kettle 93 lantern north'
+const POOL = { url: 'stratum+tcp://control-pool.example:3333', user: 'farm-acct.rig9', password: 'ctl-pool-pw-Wq82' }
+const NEW_PASSWORD = 'ctl-new-miner-pw-Zr55'
+
+let harness: PwaHarness
+let page: Page
+let sim: Awaited<ReturnType<typeof startSimulator>>
+let webPort: number
+let edge: ChildProcess | undefined
+let edgeLog = ''
+let dir: string
+let key: DataKey
+let tenantId: string
+let siteId: string
+const miners = { ant: '', lux: '' }
+
+const knex = () => harness.api.app.knex
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const port = (server.address() as { port: number }).port
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; edge log:\n${edgeLog}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+async function databaseText(): Promise<string> {
+  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
+  const parts: string[] = []
+  for (const { tablename } of rows) parts.push((await knex().raw(`select json_agg(x)::text as t from "${tablename}" x`)).rows[0]?.t ?? '')
+  return parts.join('\n')
+}
+
+/** Runs a command from the Control panel and waits until the PWA shows it done. */
+async function control(action: string, fill: () => Promise<void>, confirmations: number): Promise<string> {
+  const previous = (await page.locator('section[aria-label="Command progress"]').getAttribute('data-command', { timeout: 100 }).catch(() => null)) ?? 'none'
+  await page.getByLabel('Action').selectOption({ label: action })
+  await fill()
+  await page.getByRole('button', { name: `${action}…` }).click()
+  for (let i = 0; i < confirmations; i++) await page.getByRole('button', { name: 'Confirm and send' }).click()
+  const section = page.locator(`section[aria-label="Command progress"]:not([data-command="${previous}"])`)
+  await section.locator('[data-status="done"]').waitFor({ timeout: 30_000 }).catch((e) => {
+    throw new Error(`${e}\nedge log:\n${edgeLog}`)
+  })
+  return (await section.textContent()) ?? ''
+}
+
+beforeAll(async () => {
+  harness = await startPwaHarness()
+  ;({ page } = await harness.newPhone())
+  dir = await mkdtemp(join(tmpdir(), 'hashinsight-control-e2e-'))
+  const x = 100 + Math.floor(Math.random() * 100)
+  webPort = await freePort()
+  sim = await startSimulator(['--miners', '5', '--base', `127.${x}.9.1`, '--port', '0', '--web-port', String(webPort), '--clean'])
+
+  // The owner signs up and makes the keyring in the PWA, as in pwa_flow.
+  await page.goto('/')
+  await page.getByRole('tab', { name: 'Create account' }).click()
+  await page.getByLabel('Email').fill(EMAIL)
+  await page.getByLabel('Account password').fill('account password 5678')
+  await page.getByLabel('Farm name').fill('Control Farm')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE)
+  await page.getByLabel('Type it again').fill(PASSPHRASE)
+  await page.getByLabel('I understand').check()
+  await page.getByRole('button', { name: 'Create encryption keys' }).click()
+  await page.getByLabel('New site').fill('Hall C')
+  await page.getByRole('button', { name: 'Add site' }).click()
+  await page.getByRole('button', { name: /Hall C/ }).waitFor()
+
+  // Two miners with the simulator's logins, saved as the owner's device would (index 0: S19, 3: LuxOS).
+  const user = await knex()('users').where({ email: EMAIL }).first('id')
+  tenantId = (await knex()('memberships').where({ user_id: user.id }).first('tenant_id')).tenant_id
+  siteId = (await knex()('sites').where({ tenant_id: tenantId }).first('id')).id
+  const headers = { authorization: `Bearer ${harness.api.app.jwt.sign({ sub: user.id, tid: tenantId })}` }
+  const call = (method: 'GET' | 'POST', url: string, payload?: object) => harness.api.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+  key = await unlockKeyring((await call('GET', '/api/keyring')).json().keyring, PASSPHRASE, tenantId)
+  for (const [name, index] of [['ant', 1], ['lux', 4]] as const) {
+    const created = await call('POST', `/api/sites/${siteId}/miners`, { name: `${name}-1`, ip_address: `127.${x}.9.${index}`, port: sim.port })
+    miners[name] = created.json().id
+    const creds = await encryptBlock(key, { username: 'root', password: 'root', pool_password: 'x' }, { tenantId, kind: 'credentials', subjectId: miners[name], counter: 1 })
+    assert.equal((await call('POST', `/api/miners/${miners[name]}/credentials`, { encrypted_credentials: creds })).statusCode, 200)
+  }
+
+  // The edge: enrolled with a one-time code, running beside the farm.
+  const stateDir = join(dir, 'state')
+  const passphraseFile = join(dir, 'passphrase')
+  await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
+  const code = (await call('POST', `/api/sites/${siteId}/devices`, { name: 'rig' })).json().enrollment_code
+  const enrolled = await runEdge(['enroll', code, '--api', harness.baseUrl, '--state-dir', stateDir])
+  assert.equal(enrolled.code, 0, enrolled.stderr)
+  edge = spawn(DENO, ['run', '-A', 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--interval', '2000', '--timeout', '3000'], {
+    cwd: ROOT, env: { ...process.env, HASHINSIGHT_MINER_WEB_PORT: String(webPort) }, stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  edge.stderr!.on('data', (d) => (edgeLog += d))
+  await waitFor('the edge to poll', async () => /Cycle 1:/.test(edgeLog))
+}, 240_000)
+
+afterAll(async () => {
+  if (edge && edge.exitCode === null) await new Promise((done) => (edge!.once('exit', done), edge!.kill('SIGTERM')))
+  await sim?.stop()
+  await harness?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe('remote control from the PWA', () => {
+  test('set_pools reaches an Antminer over its web interface and a LuxOS miner over cgminer, with live results in the PWA', async () => {
+    await page.getByRole('button', { name: /Hall C/ }).click()
+    await page.getByText('ant-1').waitFor()
+    await page.getByRole('button', { name: 'Control…' }).click()
+    const text = await control('Set pools', async () => {
+      await page.getByLabel('Pool 1 URL').fill(POOL.url)
+      await page.getByLabel('Pool 1 user').fill(POOL.user)
+      await page.getByLabel('Pool 1 password').fill(POOL.password)
+    }, 1)
+    assert.match(text, /2 ok, 0 failed/)
+    const conf = await (await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: 'root' })).json() as { pools: unknown }
+    assert.deepEqual(conf.pools, [{ url: POOL.url, user: POOL.user, pass: POOL.password }])
+    assert.ok(!(await databaseText()).includes(POOL.password), 'no table holds the pool password')
+  }, 90_000)
+
+  test('set_password needs a second confirmation, changes the Antminer web login, and the stored block agrees', async () => {
+    const text = await control("Change the miner's web password", async () => {
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+      await page.getByLabel('New password again').fill(NEW_PASSWORD)
+    }, 2)
+    assert.match(text, /1 ok, 0 failed, 1 not supported/)
+    assert.match(text, /lux-1: unsupported \(not supported by this miner\)/)
+    const row = await waitFor('the new credentials block', async () => {
+      const m = await knex()('hosting_miners').where({ id: miners.ant }).first('encrypted_credentials')
+      return m.encrypted_credentials?.counter === 2 ? m : null
+    })
+    const stored = await decryptBlock<{ password: string }>(key, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: miners.ant })
+    assert.equal(stored.password, NEW_PASSWORD)
+    const conf = await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: stored.password })
+    assert.equal(conf.status, 200)
+    await conf.body?.cancel()
+    const db = await databaseText()
+    for (const secret of [NEW_PASSWORD, POOL.password, PASSPHRASE]) assert.ok(!db.includes(secret), `no table holds ${secret}`)
+    const audit = await knex()('audit_events').where({ target_type: 'command' }).pluck('action')
+    assert.deepEqual(audit.sort(), ['command.complete', 'command.complete', 'command.issue', 'command.issue'])
+  }, 90_000)
+})
