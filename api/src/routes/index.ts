@@ -7,6 +7,7 @@ import changes from './changes.ts'
 import devices from './devices.ts'
 import edge from './edge.ts'
 import health from './health.ts'
+import keyRotation from './key_rotation.ts'
 import keyring from './keyring.ts'
 import live from './live.ts'
 import members from './members.ts'
@@ -24,6 +25,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(miners, { prefix: '/api/miners' })
   await app.register(minerSecrets, { prefix: '/api/miners' })
   await app.register(keyring, { prefix: '/api/keyring' })
+  await app.register(keyRotation, { prefix: '/api/keyring/rotation' })
   await app.register(audit, { prefix: '/api/audit' })
   await app.register(members, { prefix: '/api/members' })
   await app.register(changes, { prefix: '/api/changes' })

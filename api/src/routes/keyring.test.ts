@@ -18,7 +18,7 @@ describe('GET/PUT /api/keyring', () => {
     expect((await get(owner)).json()).toEqual({ keyring: null, revision: null })
   })
 
-  test('create, re-wrap and rotate, each needing the revision it replaces', async () => {
+  test('create and re-wrap, each needing the revision it replaces; a new kid is refused here', async () => {
     const first = fakeKeyring()
     expect((await put(owner, { keyring: first })).json()).toEqual({ keyring: first, revision: 1 })
     // A second "create" racing the first one is refused rather than overwriting it.
@@ -30,11 +30,13 @@ describe('GET/PUT /api/keyring', () => {
     expect(stale.statusCode).toBe(409)
     expect(stale.json().message).toMatch(/revision 2/)
 
-    const rotated = fakeKeyring()
-    expect((await put(owner, { keyring: rotated, base_revision: 2 })).statusCode).toBe(200)
-    expect((await get(owner)).json()).toEqual({ keyring: rotated, revision: 3 })
+    // A new kid is a rotation: four eyes, then routes/key_rotation.ts (key_rotation.test.ts).
+    const rotated = await put(owner, { keyring: fakeKeyring(), base_revision: 2 })
+    expect(rotated.statusCode).toBe(409)
+    expect(rotated.json().message).toMatch(/BATCH_REENCRYPT/)
+    expect((await get(owner)).json()).toEqual({ keyring: rewrapped, revision: 2 })
     const actions = await api.app.knex('audit_events').where({ tenant_id: owner.tenantId, target_type: 'keyring' }).orderBy('id').pluck('action')
-    expect(actions).toEqual(['keyring.create', 'keyring.rewrap', 'keyring.rotate'])
+    expect(actions).toEqual(['keyring.create', 'keyring.rewrap'])
   })
 
   test('a KDF below 600 000 iterations is refused', async () => {

@@ -1,6 +1,8 @@
 /**
  * The tenant keyring: the data key wrapped under the owner's passphrase-derived
- * KEK. The server stores the wrapped form and can never unwrap it.
+ * KEK. The server stores the wrapped form and can never unwrap it. Here it is
+ * created and re-wrapped (new passphrase, same kid); a new kid goes through a key
+ * rotation (routes/key_rotation.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BadInput, Conflict } from '../errors.ts'
@@ -38,8 +40,11 @@ const keyring: FastifyPluginAsyncTypebox = async (app) => {
       if (base_revision !== Number(current.revision)) {
         throw new Conflict('store the keyring', `it changed since you read it (now at revision ${current.revision}); reload it and try again`)
       }
-      const action = current.kid === incoming.kid ? 'keyring.rewrap' : 'keyring.rotate'
-      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action, targetType: 'keyring', targetId: incoming.kid, details: { previous_kid: current.kid } })
+      // A new data key strands every block under the old one: that is a four-eyes rotation.
+      if (current.kid !== incoming.kid) {
+        throw new Conflict('store the keyring', 'a new data key needs a BATCH_REENCRYPT change request; once executed, start the rotation with POST /api/keyring/rotation/:id/start')
+      }
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'keyring.rewrap', targetType: 'keyring', targetId: incoming.kid })
       return Keyring.query(trx).patchAndFetchById(actor.tenantId, {
         ...fields,
         revision: trx.raw('revision + 1') as unknown as string,
