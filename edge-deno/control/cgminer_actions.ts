@@ -47,19 +47,29 @@ async function firstOf(client: CgminerClient, address: MinerAddress, alternative
 
 /** Replaces the miner's pools by `pools`: add the new ones, switch to the first, remove the old. */
 async function setPools(client: CgminerClient, address: MinerAddress, pools: Command<'set_pools'>['params']['pools'], signal?: AbortSignal): Promise<PathOutcome> {
-  const current = await client.command(address, 'pools', undefined, signal)
-  if (!Array.isArray(current.body.POOLS)) return failed('Cannot set pools: the miner did not list its pools')
-  const oldCount = current.body.POOLS.length
+  // cgminer answers addpool with "Added pool <index>": the first new index is the old pool count,
+  // which saves a `pools` round trip per miner.
+  let oldCount: number | undefined
   for (const p of pools) {
-    const outcome = await step(client, address, { command: 'addpool', parameter: [p.url, p.user, p.password].map(escapeParameter).join(',') }, signal)
-    // Only the first add may fall back: after that the miner is half-changed and we say so.
-    if (outcome?.status === 'fallback' && p === pools[0]) return outcome
-    if (outcome) return outcome.status === 'fallback' ? failed('Cannot set pools: the miner stopped accepting addpool') : outcome
+    const reply = await client.command(address, 'addpool', [p.url, p.user, p.password].map(escapeParameter).join(','), signal)
+    const s = reply.status
+    if (!s || (s.status !== 'S' && s.status !== 'I')) {
+      const denied = s?.code === ACCESS_DENIED || s?.code === INVALID_COMMAND
+      // Only the first add may fall back: after that the miner is half-changed and we say so.
+      if (denied && oldCount === undefined) return FALLBACK
+      return failed(`Cannot set pools: the miner answered addpool with ${s ? `${s.status} ${s.code ?? ''} ${s.msg}`.trim() : 'no status'}`)
+    }
+    oldCount ??= Number(/Added pool (\d+)/.exec(s.msg)?.[1] ?? NaN)
+  }
+  if (!Number.isInteger(oldCount)) {
+    const listed = await client.command(address, 'pools', undefined, signal)
+    if (!Array.isArray(listed.body.POOLS)) return failed('Cannot set pools: the miner did not list its pools')
+    oldCount = listed.body.POOLS.length - pools.length
   }
   const switched = await step(client, address, { command: 'switchpool', parameter: String(oldCount) }, signal)
   if (switched) return switched.status === 'fallback' ? failed('Cannot set pools: the miner refused switchpool') : switched
   // Highest first: removing one shifts only the pools above it, which are removed already.
-  for (let i = oldCount - 1; i >= 0; i--) {
+  for (let i = oldCount! - 1; i >= 0; i--) {
     const removed = await step(client, address, { command: 'removepool', parameter: String(i) }, signal)
     if (removed) return removed.status === 'fallback' ? failed('Cannot set pools: the miner refused removepool') : removed
   }

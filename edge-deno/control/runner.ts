@@ -25,7 +25,7 @@ export interface CommandRunnerOptions {
   targets: () => readonly MinerTarget[]
   /** Port of the miners' web interfaces (default 80). */
   webPort?: number
-  /** Miners acted on at once (default 64). */
+  /** Miners acted on at once (default 256, as the poller). */
   concurrency?: number
   /** Deadline per miner exchange (default 5000 ms). */
   timeoutMs?: number
@@ -71,6 +71,7 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
     sending = sending.then(() => api.report(command.command_id, { results: part })).catch((error) => log(`Cannot report results of command ${command.command_id}: ${error.message}`))
     return sending
   }
+  const started = performance.now()
   const timer = setInterval(flush, options.flushMs ?? 250)
   try {
     const queue = [...command.miner_ids]
@@ -86,14 +87,15 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
         unsent.push(result)
       }
     }
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 64, queue.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 256, queue.length) }, worker))
   } finally {
     clearInterval(timer)
     await flush()
   }
   const counts = { ok: 0, error: 0, unsupported: 0 }
   for (const r of all) counts[r.status]++
-  log(`Command ${command.command_id} (${command.action}) on ${all.length} miners: ${counts.ok} ok, ${counts.error} failed, ${counts.unsupported} not supported`)
+  const ms = Math.round(performance.now() - started)
+  log(`Command ${command.command_id} (${command.action}) on ${all.length} miners in ${ms} ms: ${counts.ok} ok, ${counts.error} failed, ${counts.unsupported} not supported`)
   return { id: command.command_id, results: all }
 }
 
@@ -119,7 +121,13 @@ export async function runCommands(options: CommandRunnerOptions): Promise<void> 
     }
     for (const command of delivered) {
       if (options.signal.aborted) return
-      await handleCommand(command, seen, options)
+      try {
+        await handleCommand(command, seen, options)
+      } catch (error) {
+        if (error instanceof ApiError && error.kind === 'revoked') throw error
+        // E.g. the keyring could not be fetched: this command stays unanswered and expires.
+        options.log(`Cannot run command ${command.id}: ${error instanceof Error ? error.message : String(error)}`)
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
  * Starts the command runner beside the collector in `run`: same device, API and
  * stop signal; the miners it acts on are the collector's latest decrypted targets.
  * The data key is unlocked from the tenant keyring with the passphrase, once per
- * keyring id, when the first command arrives.
+ * keyring id, as the runner starts.
  */
 import { type DataKey, unlockKeyring } from '../../e2ee/mod.ts'
 import { ApiClient } from '../api_client.ts'
@@ -42,6 +42,8 @@ export function startCommandRunner(options: StartOptions): StartedRunner {
     if (unlocked?.kid !== keyring.kid) unlocked = { kid: keyring.kid, key: unlockKeyring(keyring, passphrase, device.tenant_id) }
     return unlocked.key.catch(() => null)
   }
+  // Unlocked now (PBKDF2 takes about a second), not when the first command is waiting.
+  void dataKey().catch(() => {})
   const envPort = Number(Deno.env.get('HASHINSIGHT_MINER_WEB_PORT'))
   const done = runCommands({
     api: new CommandApi({ baseUrl, token: device.token, signal }),

@@ -16,7 +16,7 @@ import { session } from './state.ts'
 
 /** How long a confirmed command stays valid for the edge. */
 const LIFETIME_MS = 10 * 60_000
-const WATCH_EVERY_MS = 500
+const WATCH_EVERY_MS = 250
 /** Above this many miners the owner confirms twice. */
 export const BULK_CONFIRM_ABOVE = 50
 

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench -- control`: `control.fanout.1k` — set_pools to 1 000 simulated
+ * miners (every vendor shape: Antminers through their Digest web interface, LuxOS
+ * and Avalon through the privileged cgminer API, Whatsminers "not supported"),
+ * seconds from the owner's confirmation to the last miner's result in the store,
+ * against one poll cycle of the same 1 000 miners measured in the same run.
+ *
+ * "The store" is what the PWA's commands.ts does, run here without a browser: seal
+ * with e2ee (as the crypto worker), POST /api/commands, then GET the command every
+ * 250 ms until no miner is pending. The API, the simulator and the edge (`run`, as
+ * shipped) are separate processes on loopback; every child is killed after a bound.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import knexFactory from 'knex'
+import { createKeyring, encryptBlock, sealCommand } from '../../e2ee/mod.ts'
+import { result, type BenchSuite } from './report.ts'
+import { benchDatabase, call, startServer } from './servers.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const deno = `${root}node_modules/.bin/deno`
+const MINERS = 1_000
+const BASE = '127.62.0.1'
+const PASSPHRASE = 'bench control passphrase 1k'
+const WATCH_EVERY_MS = 250
+const BOUND_MS = 120_000
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Cannot ${what}: no ${pattern} within 90 s`)), 90_000)
+    let out = ''
+    child[stream]!.on('data', (d: Buffer) => {
+      out += d
+      const m = pattern.exec(out)
+      if (m) clearTimeout(timer), resolve(m)
+    })
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`Cannot ${what}: exited with ${code}: ${out.slice(-500)}`))))
+  })
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const port = (server.address() as { port: number }).port
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(deno, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS)
+    let out = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (out += d))
+    child.once('exit', (code) => (clearTimeout(timer), code === 0 ? resolve(out) : reject(new Error(`deno ${args[2]} exited with ${code}: ${out.slice(-500)}`))))
+  })
+}
+
+const suites: BenchSuite[] = [{
+  name: 'control.fanout',
+  async run() {
+    const db = await benchDatabase('bench_control')
+    const dir = await mkdtemp(join(tmpdir(), 'hashinsight-bench-control-'))
+    const children: ChildProcess[] = []
+    const server = await startServer('app', db.url, randomBytes(32).toString('hex'))
+    const knex = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } })
+    try {
+      const base = `http://127.0.0.1:${server.port}`
+      const webPort = await freePort()
+      const sim = spawn(deno, ['run', '-A', 'tests/sim/main.ts', '--miners', String(MINERS), '--base', BASE, '--port', '0', '--web-port', String(webPort), '--refresh-ms', '600000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+      children.push(sim)
+      const simPort = Number(JSON.parse((await waitForLine(sim, /READY (\{.*\})/, 'start the simulator'))[1]!).port)
+
+      // A tenant with a keyring and 1 000 Plan A miners whose blocks hold the simulator's stock login.
+      const { token, tenant } = await call(base, 'POST', '/api/auth/register', undefined, { email: `bench-${randomUUID()}@example.com`, password: 'bench password 123', tenantName: 'Bench control' })
+      const { wrapped, key } = await createKeyring(PASSPHRASE, tenant.id)
+      await call(base, 'PUT', '/api/keyring', token, { keyring: wrapped })
+      const site = await call(base, 'POST', '/api/sites', token, { name: 'Hall 1k' })
+      const hosts = (await import('../sim/addresses.ts')).loopbackRange(BASE, MINERS)
+      const ids = hosts.map(() => randomUUID())
+      const rows = await Promise.all(hosts.map(async (host, i) => ({
+        id: ids[i], tenant_id: tenant.id, site_id: site.id, name: `m${i}`, ip_address: host, port: simPort,
+        encrypted_credentials: JSON.stringify(await encryptBlock(key, { username: 'root', password: 'root', pool_password: 'x' }, { tenantId: tenant.id, kind: 'credentials', subjectId: ids[i]!, counter: 1 })),
+      })))
+      await knex.batchInsert('hosting_miners', rows, 500)
+
+      // The edge, enrolled and running as shipped (one poll cycle at start, then idle for the bench).
+      const stateDir = join(dir, 'state')
+      const passphraseFile = join(dir, 'passphrase')
+      await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
+      const { enrollment_code: code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, token, { name: 'bench rig' })
+      await runDeno(['run', '-A', 'edge-deno/main.ts', 'enroll', code, '--api', base, '--state-dir', stateDir])
+      const edge = spawn(deno, ['run', '-A', '--v8-flags=--max-old-space-size=128', 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--interval', '600000', '--timeout', '5000'], {
+        cwd: root, env: { ...process.env, HASHINSIGHT_MINER_WEB_PORT: String(webPort) }, stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      children.push(edge)
+      const cycle = await waitForLine(edge, /Cycle 1: (\d+)\/(\d+) miners online/, 'run the edge', 'stderr')
+      const ran = waitForLine(edge, /\(set_pools\) on \d+ miners in (\d+) ms/, 'run the command', 'stderr')
+
+      // Baseline: one poll cycle of the same miners, as the edge's poller does it.
+      const polled = await runDeno(['run', '-A', 'tests/sim/bench/poll_cycle.ts', 'poller', BASE, String(MINERS), String(simPort), '256', '3'])
+      const cycleMs = JSON.parse(/RESULT (\{.*\})/.exec(polled)![1]!).cycleMs as number
+
+      // The owner confirms: seal, send, and watch until the last miner has answered.
+      const started = performance.now()
+      const now = Date.now()
+      const command = {
+        command_id: randomUUID(), tenant: tenant.id, site: site.id, miner_ids: ids, action: 'set_pools' as const,
+        params: { pools: [{ url: 'stratum+tcp://bench-pool.example:3333', user: 'bench.worker', password: 'bench-pool-pw' }] },
+        issued_at: new Date(now).toISOString(), expires_at: new Date(now + 600_000).toISOString(),
+      }
+      const sealed = await sealCommand(key, command)
+      await call(base, 'POST', '/api/commands', token, { command_id: command.command_id, site_id: site.id, miner_ids: ids, action: 'set_pools', expires_at: command.expires_at, sealed })
+      let view: { status: string; counts: { ok: number; error: number; unsupported: number; pending: number } }
+      for (;;) {
+        view = await call(base, 'GET', `/api/commands/${command.command_id}`, token)
+        if (view.counts.pending === 0 || performance.now() - started > BOUND_MS) break
+        await new Promise((r) => setTimeout(r, WATCH_EVERY_MS))
+      }
+      const seconds = (performance.now() - started) / 1000
+      const edgeMs = Number((await ran)[1])
+      const { ok, error, unsupported, pending } = view.counts
+      const note = `${MINERS} miners (${cycle[1]}/${cycle[2]} online at the edge's first cycle): ${ok} ok, ${error} failed, ${unsupported} not supported, ${pending} pending; ` +
+        `the edge's own run took ${edgeMs} ms; store polled every ${WATCH_EVERY_MS} ms as the PWA does; baseline one poll cycle (best of 3) of the same miners, ${cycleMs} ms; goal ≤ 2×`
+      return [result('control.fanout.1k', seconds, 's', cycleMs / 1000, note)]
+    } finally {
+      for (const child of children) child.kill('SIGTERM')
+      await knex.destroy()
+      await server.stop()
+      await db.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  },
+}]
+
+export default suites
