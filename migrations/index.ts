@@ -14,6 +14,7 @@ import * as streamEventsJson from './20261201_0008_stream_events_json.ts'
 import * as teamSecurity from './20261201_0009_team_security.ts'
 import * as commands from './20261201_0011_commands.ts'
 import * as keyRotationOldKeyring from './20261201_0012_key_rotation_old_keyring.ts'
+import * as securityAlerts from './20261201_0013_security_alerts.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0009_team_security': teamSecurity,
   '20261201_0011_commands': commands,
   '20261201_0012_key_rotation_old_keyring': keyRotationOldKeyring,
+  '20261201_0013_security_alerts': securityAlerts,
 }
 
 /** A knex migration source over the list above. */

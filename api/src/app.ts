@@ -18,6 +18,7 @@ import auditSealer from './plugins/app/audit_sealer.ts'
 import deviceAuth from './plugins/app/device_auth.ts'
 import streamHub from './plugins/app/stream_hub.ts'
 import housekeeping from './plugins/app/housekeeping.ts'
+import suspiciousActivity from './plugins/app/suspicious_activity.ts'
 import routes from './routes/index.ts'
 import pwaStatic from './plugins/app/pwa_static.ts'
 
@@ -114,6 +115,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(deviceAuth)
   await app.register(streamHub)
   await app.register(housekeeping)
+  await app.register(suspiciousActivity)
   await app.register(routes)
   if (config.servePwa !== false) await app.register(pwaStatic)
   if (!app.hasReplyDecorator('sendFile')) {

@@ -13,6 +13,7 @@ import { Tenant } from '../models/tenant.ts'
 import { User } from '../models/user.ts'
 import { LoginBody, LoginResponse, RegisterBody, RegisterResponse } from '../schemas/auth.ts'
 import { commonErrors } from '../schemas/common.ts'
+import { hashedSubject } from '../plugins/app/suspicious_activity.ts'
 import { AcceptInvitationBody, AcceptInvitationResponse } from '../schemas/members.ts'
 
 const auth: FastifyPluginAsyncTypebox = async (app) => {
@@ -61,6 +62,9 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
       : undefined
     if (!user || !valid || !membership) {
       throttle.fail(account)
+      // Ids only: an unknown account is named by a hash of its email, never the email.
+      const tenants: string[] = user ? await app.knex('memberships').where({ user_id: user.id }).pluck('tenant_id') : []
+      await app.suspicion.record('failed_logins', user ? { type: 'user', id: user.id } : { type: 'account', id: hashedSubject(account) }, tenants, app.config.loginRateLimit)
       return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'Wrong email or password' })
     }
     throttle.succeed(account)

@@ -6,7 +6,8 @@
  * than in the audit chain, which is kept for people's and devices' changes.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BadInput, Conflict, Unauthorized } from '../errors.ts'
+import { BadInput, Conflict, TooManyRequests, Unauthorized } from '../errors.ts'
+import { hashedSubject } from '../plugins/app/suspicious_activity.ts'
 import { ADDRESS } from '../lib/address_text.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { storeTelemetryBatch } from '../lib/live_ingest.ts'
@@ -26,6 +27,11 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
     schema: { body: EnrollBody, response: { 200: EnrollResponse, ...commonErrors } },
     config: { rateLimit: { max: app.config.loginRateLimit, timeWindow: '1 minute' } },
   }, async (request) => {
+    // Guessing codes from one address: refused for the rest of the window once alerted.
+    const from = { type: 'address', id: hashedSubject(request.ip) }
+    if (app.suspicion.count('enrollment_attempts', from) >= app.config.loginRateLimit) {
+      throw new TooManyRequests('Too many failed enrolment attempts from this address; wait a minute and try again')
+    }
     const token = newDeviceToken()
     const publicKey = request.body.public_key
     const device = await app.knex.transaction(async (trx) => {
@@ -42,7 +48,10 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
       await appendAudit(trx, { tenantId: row.tenant_id, actorType: 'device', actorId: row.id, action: 'device.enroll', targetType: 'device', targetId: row.id })
       return row
     })
-    if (!device) throw new Unauthorized('This enrolment code is unknown, already used or expired; ask for a new one')
+    if (!device) {
+      await app.suspicion.record('enrollment_attempts', from, [], app.config.loginRateLimit)
+      throw new Unauthorized('This enrolment code is unknown, already used or expired; ask for a new one')
+    }
     return { device_id: device.id, tenant_id: device.tenant_id, site_id: device.site_id, token, ...(publicKey ? { fingerprint: deviceKeyFingerprint(publicKey) } : {}) }
   })
 

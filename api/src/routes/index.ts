@@ -14,6 +14,7 @@ import members from './members.ts'
 import minerSecrets from './miner_secrets.ts'
 import miners from './miners.ts'
 import poolKeys from './pool_keys.ts'
+import security from './security.ts'
 import sites from './sites.ts'
 import stream from './stream.ts'
 import sync from './sync.ts'
@@ -30,6 +31,7 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(members, { prefix: '/api/members' })
   await app.register(changes, { prefix: '/api/changes' })
   await app.register(poolKeys, { prefix: '/api/pool-keys' })
+  await app.register(security, { prefix: '/api/security' })
   await app.register(devices, { prefix: '/api' })
   await app.register(sync, { prefix: '/api/sync' })
   await app.register(stream, { prefix: '/api/stream' })
