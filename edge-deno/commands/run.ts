@@ -67,7 +67,7 @@ const run: Command = {
       }
       // Remote-control commands run beside the polling loop (not in one-shot cron runs).
       const commands = config.once ? undefined : startCommandRunner({
-        device, stateDir: config.stateDir, apiUrl: config.apiUrl, passphrase, timeoutMs: config.timeoutMs, signal: controller.signal,
+        device, stateDir: config.stateDir, apiUrl: config.apiUrl, passphrase, devicePrivateKey, timeoutMs: config.timeoutMs, signal: controller.signal,
         log: (line) => console.error(`${new Date().toISOString()} ${line}`),
       })
       // A revoked token seen by the runner stops the collector too (and the other way round).

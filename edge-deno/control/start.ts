@@ -1,10 +1,10 @@
 /**
  * Starts the command runner beside the collector in `run`: same device, API and
  * stop signal; the miners it acts on are the collector's latest decrypted targets.
- * The data key is unlocked from the tenant keyring with the passphrase, once per
- * keyring id, as the runner starts.
+ * The data key comes from this device's key grant when it names the current keyring,
+ * else from the keyring and the passphrase; once per keyring id, as the runner starts.
  */
-import { type DataKey, unlockKeyring } from '../../e2ee/mod.ts'
+import { type CryptoKeyHandle, type DataKey, openDeviceGrant, unlockKeyring } from '../../e2ee/mod.ts'
 import { ApiClient } from '../api_client.ts'
 import type { DeviceState } from '../state.ts'
 import type { MinerTarget, Resolution } from '../targets.ts'
@@ -16,6 +16,8 @@ export interface StartOptions {
   stateDir: string
   apiUrl?: string
   passphrase?: string
+  /** The device's ECDH private key: with the owner's grant for the current keyring, no passphrase is needed. */
+  devicePrivateKey?: CryptoKeyHandle
   /** Port of the miners' web interfaces (env HASHINSIGHT_MINER_WEB_PORT, default 80). */
   webPort?: number
   timeoutMs?: number
@@ -31,16 +33,26 @@ export interface StartedRunner {
 
 /** Starts fetching and running commands until `signal` aborts. */
 export function startCommandRunner(options: StartOptions): StartedRunner {
-  const { device, passphrase, signal } = options
+  const { device, passphrase, devicePrivateKey, signal } = options
   const baseUrl = options.apiUrl ?? device.api_url
   let targets: readonly MinerTarget[] = []
   let unlocked: { kid: string; key: Promise<DataKey> } | undefined
   const dataKey = async (): Promise<DataKey | null> => {
-    if (passphrase === undefined) return null
-    const { keyring } = await new ApiClient({ baseUrl, token: device.token, signal }).keyring()
+    const api = new ApiClient({ baseUrl, token: device.token, signal })
+    const { keyring } = await api.keyring()
     if (!keyring) return null
-    if (unlocked?.kid !== keyring.kid) unlocked = { kid: keyring.kid, key: unlockKeyring(keyring, passphrase, device.tenant_id) }
-    return unlocked.key.catch(() => null)
+    if (unlocked?.kid !== keyring.kid) {
+      const { grant } = devicePrivateKey ? await api.grant() : { grant: null }
+      const key = grant && grant.kid === keyring.kid
+        ? openDeviceGrant(grant, devicePrivateKey!, { tenantId: device.tenant_id, deviceId: device.device_id })
+        : passphrase !== undefined ? unlockKeyring(keyring, passphrase, device.tenant_id) : null
+      if (!key) return null
+      unlocked = { kid: keyring.kid, key }
+    }
+    const key = await unlocked.key.catch(() => null)
+    // A grant or passphrase that did not open the key is tried again at the next command.
+    if (!key) unlocked = undefined
+    return key
   }
   // Unlocked now (PBKDF2 takes about a second), not when the first command is waiting.
   void dataKey().catch(() => {})
