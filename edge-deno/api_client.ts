@@ -47,6 +47,11 @@ export interface GrantReply {
   grant: DeviceKeyGrant | null
 }
 
+/** What `GET /api/edge/pool-keys` answers. */
+export interface PoolKeysReply {
+  pool_keys: { id: string; label: string; pool: string; scopes: string[]; fingerprint: string; version: number; block: unknown }[]
+}
+
 /** What `GET /api/edge/keyring` answers. */
 export interface KeyringReply {
   keyring: WrappedKeyring | null
@@ -113,6 +118,14 @@ export class ApiClient {
   /** The tenant's wrapped keyring, or null when it has none. */
   keyring(): Promise<KeyringReply> {
     return this.#call('GET', '/api/edge/keyring', 'fetch keyring')
+  }
+
+  /**
+   * The tenant's pool API keys: label, pool and scopes in clear, key and secret in a
+   * v2 block of kind `pool_api_key` (subject: the key's id) that the granted data key opens.
+   */
+  poolKeys(): Promise<PoolKeysReply> {
+    return this.#call('GET', '/api/edge/pool-keys', 'fetch pool keys')
   }
 
   /** Sends one batch; the API stores a batch id once, so sending it again is harmless. */

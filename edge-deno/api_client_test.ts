@@ -49,3 +49,20 @@ Deno.test('ApiClient refuses a base URL that is not http(s)', () => {
   assert.throws(() => new ApiClient({ baseUrl: 'ftp://127.0.0.1' }), /Cannot use API URL 'ftp:\/\/127.0.0.1': expected http or https/)
   assert.throws(() => new ApiClient({ baseUrl: 'nope' }), /not a URL/)
 })
+
+Deno.test('ApiClient.poolKeys() fetches the tenant pool keys, whose blocks the granted data key opens', async () => {
+  const { createDeviceKeyPair, createCryptoService, decryptBlock, encryptBlock, grantDataKey, openDeviceGrant } = await import('../e2ee/mod.ts')
+  const tenantId = 'tenant-1', id = 'c0ffee00-0000-4000-8000-000000000001'
+  const dataKey = await createCryptoService().importDataKey(new Uint8Array(32).fill(9), 'AAAAAAAAAAAAAAAAAAAAAA', tenantId, true)
+  const block = await encryptBlock(dataKey, { api_key: 'k-1', api_secret: 's-1' }, { tenantId, kind: 'pool_api_key', subjectId: id, counter: 1 })
+  const seen: string[] = []
+  await using api = await serve((request) => {
+    seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get('authorization')}`)
+    return Response.json({ pool_keys: [{ id, label: 'Payouts', pool: 'Pool', scopes: ['read'], fingerprint: 'fp-1', version: 1, block }] })
+  })
+  const reply = await new ApiClient({ baseUrl: api.url, token: 'tok' }).poolKeys()
+  assert.deepEqual(seen, ['GET /api/edge/pool-keys Bearer tok'])
+  const device = await createDeviceKeyPair()
+  const key = await openDeviceGrant(await grantDataKey(dataKey, device.publicKey, { tenantId, deviceId: 'd' }), device.privateKey, { tenantId, deviceId: 'd' })
+  assert.deepEqual(await decryptBlock(key, reply.pool_keys[0]!.block, { tenantId, kind: 'pool_api_key', subjectId: id }), { api_key: 'k-1', api_secret: 's-1' })
+})
