@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import type { Session } from '../support/api.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
@@ -144,9 +145,25 @@ describe('PWA owner flow', () => {
     await assertNoPlaintext([...Object.values(LOGIN), ...Object.values(POOL), ADDRESS.ip_address])
   })
 
-  test('full end-to-end encryption off: back to Plan A, the address in plain text and the login re-encrypted', async () => {
+  test('full end-to-end encryption off takes four eyes: filed here, approved by a second admin, then back to Plan A with the login re-encrypted', async () => {
     await page.getByLabel('Full end-to-end encryption').uncheck()
-    await page.getByRole('button', { name: 'Encrypt and save' }).click()
+    await page.getByLabel(/Why turn it off/).fill('The pool dashboard needs the address again')
+    await page.getByRole('button', { name: 'Request to turn encryption off' }).click()
+    await page.getByText('waiting for a second owner or admin to approve').waitFor()
+    const request = await waitFor('a pending request', async () => knex()('change_requests').where({ target_id: minerId, status: 'PENDING' }).first())
+    assert.equal((await miner()).use_full_e2ee, true, 'nothing changes before the approval')
+    assert.equal((await miner()).ip_address, null)
+
+    // The owner cannot approve their own request; a second admin does.
+    const admin = await harness.api.addMember({ tenantId } as Session, 'admin')
+    const approve = (headers: Record<string, string>) => harness.api.app.inject({ method: 'POST', url: `/api/changes/${request.id}/approve`, headers, payload: {} })
+    const { id: ownerId } = await knex()('users').whereRaw('lower(email) = lower(?)', [EMAIL]).first()
+    assert.equal((await approve({ authorization: `Bearer ${harness.api.app.jwt.sign({ sub: ownerId, tid: tenantId })}` })).statusCode, 403)
+    const approved = await approve(admin.headers)
+    assert.equal(approved.statusCode, 200, approved.body)
+
+    await page.getByRole('button', { name: 'Check again' }).click()
+    await page.getByRole('button', { name: 'Turn full encryption off now' }).click()
     const row = await waitFor('Plan A again', async () => {
       const m = await miner()
       return m && !m.use_full_e2ee && m.encrypted_credentials?.counter === 2 ? m : null
@@ -154,6 +171,7 @@ describe('PWA owner flow', () => {
     assert.equal(row.ip_address, ADDRESS.ip_address)
     assert.equal(row.port, ADDRESS.port)
     assert.deepEqual(await decryptBlock(dataKey, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: minerId }), LOGIN)
+    assert.equal((await knex()('change_requests').where({ id: request.id }).first()).status, 'EXECUTED')
     olderCredentials = row.encrypted_credentials
     await page.getByText('Plan A:').waitFor()
   })
@@ -233,6 +251,25 @@ describe('PWA against a server that misbehaves or moved on', () => {
     await page.getByRole('button', { name: 'Back' }).click()
     await page.getByRole('button', { name: 'Discard this edit' }).click()
     await waitFor('the outbox to empty', async () => (await outboxSize()) === 0)
+  })
+
+  test("another admin's request waits on the owner's home screen and is approved there", async () => {
+    const admin = await harness.api.addMember({ tenantId } as Session, 'admin')
+    const viewer = await harness.api.addMember({ tenantId } as Session, 'viewer')
+    const filed = await harness.api.app.inject({
+      method: 'POST', url: '/api/changes', headers: admin.headers,
+      payload: { request_type: 'ROLE_CHANGE', target_type: 'member', target_id: viewer.userId, reason: 'Needs to add miners', requested_action: { role: 'operator' } },
+    })
+    assert.equal(filed.statusCode, 201, filed.body)
+    await page.reload()
+    await unlock()
+    const panel = page.getByRole('region', { name: 'Requests waiting for your approval' })
+    await panel.getByText('Needs to add miners').waitFor()
+    await panel.getByRole('button', { name: 'Approve' }).click()
+    const { id: ownerId } = await knex()('users').whereRaw('lower(email) = lower(?)', [EMAIL]).first()
+    const decided = await waitFor('the approval', async () => knex()('change_requests').where({ id: filed.json().id, status: 'APPROVED' }).first())
+    assert.equal(decided.decided_by, ownerId)
+    await panel.waitFor({ state: 'detached' })
   })
 })
 

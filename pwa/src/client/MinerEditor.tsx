@@ -5,9 +5,11 @@
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { FullConnection } from '../shared/api_types.ts'
+import { execute, openDisableRequest, refreshChanges, requestDisableFullE2ee } from './change_requests.ts'
 import { ConflictResolver } from './ConflictResolver.tsx'
 import { openConflict, outboxEntries } from './outbox.ts'
-import { disableFullConnection, loadSecrets, saveCredentials, saveFullConnection, type MinerSecrets } from './secrets.ts'
+import { loadSecrets, saveCredentials, saveFullConnection, type MinerSecrets } from './secrets.ts'
+import { pullNow } from './sync_engine.ts'
 import { online, session } from './state.ts'
 import { minerChanges } from './sync_state.ts'
 
@@ -34,6 +36,7 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
   const [full, setFull] = useState(false)
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
+  const [reason, setReason] = useState('')
   const role = session.value?.tenant.role ?? 'viewer'
   const mayDisable = role === 'owner' || role === 'admin'
 
@@ -47,6 +50,8 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
 
   useEffect(() => {
     loadSecrets(minerId).then(show, (e: Error) => setMessage({ kind: 'error', text: e.message }))
+    // Offline, the last list read stands; a request needs the network anyway.
+    refreshChanges().catch(() => undefined)
   }, [minerId])
 
   // When the outbox delivers (or flags) an edit, show the stored result without refetching.
@@ -77,8 +82,13 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
     setBusy(true)
     setMessage(null)
     try {
+      if (!full && secrets.fullMode) {
+        // Four eyes: turning encryption off is requested here and approved by someone else.
+        await requestDisableFullE2ee(minerId, reason.trim())
+        setMessage({ kind: 'ok', text: 'Request filed. A second owner or admin must approve it before full encryption can be turned off.' })
+        return
+      }
       if (full) await saveFullConnection(secrets, connection)
-      else if (secrets.fullMode) await disableFullConnection(secrets, connection)
       else await saveCredentials(secrets, { username: fields.username, password: fields.password, pool_password: fields.pool_password })
       show(await loadSecrets(minerId, false))
       setMessage({ kind: 'ok', text: online.value ? 'Encrypted and saved.' : 'Encrypted and kept on this device; it will be sent when you are back online.' })
@@ -89,13 +99,50 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
     }
   }
 
+  /**
+   * An approved request to turn full encryption off: the address goes back to the
+   * server in plain text (decrypted here), then the login is saved as a Plan A block.
+   */
+  async function finishDisabling(id: string) {
+    if (!secrets) return
+    setBusy(true)
+    setMessage(null)
+    try {
+      const port = Number(fields.port) || 4028
+      await execute(id, { ip_address: fields.ip_address, port })
+      // The miner moved on (a new revision, Plan A): pull it so the login is saved on top of it.
+      await pullNow()
+      const planA = await loadSecrets(minerId, false)
+      if (planA) await saveCredentials(planA, { username: fields.username, password: fields.password, pool_password: fields.pool_password })
+      show(await loadSecrets(minerId, false))
+      setMessage({ kind: 'ok', text: 'Full encryption is off: the address is back in plain text and the login is encrypted as Plan A.' })
+    } catch (e) {
+      setMessage({ kind: 'error', text: (e as Error).message })
+    } finally {
+      setBusy(false)
+    }
+  }
+
   const conflict = openConflict(minerId)
-  const locked = (!full && secrets.fullMode && !mayDisable) || Boolean(conflict)
+  const request = secrets.fullMode ? openDisableRequest(minerId) : undefined
+  const locked = (!full && secrets.fullMode && (!mayDisable || Boolean(request) || !online.value)) || Boolean(conflict)
   return (
     <section class="stack">
       <h1>{secrets.miner.name}</h1>
       {conflict && <ConflictResolver key={conflict.id} entry={conflict} onResolved={() => void loadSecrets(minerId, false).then(show)} />}
       {secrets.problems.map((p) => <p class="error" role="alert">{p}</p>)}
+      {request?.status === 'PENDING' && (
+        <div class="banner pending" role="status">
+          <p>Turning full encryption off is waiting for a second owner or admin to approve it (requested {new Date(request.created_at).toLocaleString()}).</p>
+          <button type="button" onClick={() => void refreshChanges().catch((e: Error) => setMessage({ kind: 'error', text: e.message }))}>Check again</button>
+        </div>
+      )}
+      {request?.status === 'APPROVED' && (
+        <div class="banner" role="status">
+          <p>Approved: turning full encryption off will send this miner's address to the server in plain text.</p>
+          {mayDisable && <button type="button" class="primary" disabled={busy} onClick={() => void finishDisabling(request.id)}>Turn full encryption off now</button>}
+        </div>
+      )}
       {pending.map((e) => (
         <p class={`banner ${e.status === 'pending' ? 'pending' : 'error'}`} role="status">
           {e.status === 'pending' ? 'Saved on this device, waiting to be sent.' : `Not accepted by the server: ${e.error}`}
@@ -113,6 +160,10 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
             <p><strong>Plan A:</strong> the server sees the miner's name, model, site and its <em>address and port</em>. The login, password and pool password are encrypted on this device; the server cannot read them.</p>
           )}
           {secrets.fullMode && !mayDisable && <p class="hint">Only an owner or admin can turn full encryption off.</p>}
+          {secrets.fullMode && mayDisable && !full && !request && (
+            <label>Why turn it off? (a second owner or admin approves)<input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} required minLength={3} maxLength={500} /></label>
+          )}
+          {secrets.fullMode && mayDisable && !full && !request && !online.value && <p class="hint">Filing the request needs the network.</p>}
         </div>
         <fieldset class="stack">
           <legend>Address</legend>
@@ -136,7 +187,7 @@ export function MinerEditor({ minerId }: { siteId: string; minerId: string }) {
         </fieldset>
         {conflict && <p class="hint">Choose between the two copies above before saving again.</p>}
         {message && <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>{message.text}</p>}
-        <button type="submit" class="primary" disabled={busy || locked}>{busy ? 'Encrypting…' : 'Encrypt and save'}</button>
+        <button type="submit" class="primary" disabled={busy || locked}>{busy ? 'Encrypting…' : !full && secrets.fullMode ? 'Request to turn encryption off' : 'Encrypt and save'}</button>
       </form>
     </section>
   )

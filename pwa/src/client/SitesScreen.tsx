@@ -1,6 +1,7 @@
 /** The farm's sites; admins add new ones. */
 import { useEffect, useState } from 'preact/hooks'
 import type { Site } from '../shared/api_types.ts'
+import { ChangeRequestsPanel } from './ChangeRequestsPanel.tsx'
 import { createSite, loadSites } from './farm.ts'
 import { OutboxPanel } from './OutboxPanel.tsx'
 import { navigate, session } from './state.ts'
@@ -31,6 +32,7 @@ export function SitesScreen() {
   return (
     <section class="stack">
       <OutboxPanel />
+      <ChangeRequestsPanel />
       <h1>Sites</h1>
       {sites === null ? <p>Loading…</p> : sites.length === 0 ? <p class="hint">No sites yet. Add your first one below.</p> : (
         <ul class="cards">

@@ -83,9 +83,3 @@ export async function saveCredentials(secrets: MinerSecrets, credentials: Creden
 export async function saveFullConnection(secrets: MinerSecrets, connection: FullConnection): Promise<void> {
   await queue(secrets, [await encryptChange(secrets, 'connection_full', connection)])
 }
-
-/** Full E2EE off (owner/admin): the address goes back in plain text and the login stays a Plan A block. */
-export async function disableFullConnection(secrets: MinerSecrets, connection: FullConnection): Promise<void> {
-  const credentials = await encryptChange(secrets, 'credentials', { username: connection.username, password: connection.password, pool_password: connection.pool_password })
-  await queue(secrets, [{ kind: 'connection_full', use_full_e2ee: false, ip_address: connection.ip_address, port: connection.port }, credentials])
-}

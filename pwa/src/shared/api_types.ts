@@ -11,6 +11,7 @@ import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.
 import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, SyncedMiner as SyncedMinerSchema } from '../../../api/src/schemas/sync.ts'
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
 import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
+import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/changes.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -31,6 +32,8 @@ export type History = Static<typeof HistorySchema>
 export type SyncedMiner = Static<typeof SyncedMinerSchema>
 export type PullResponse = Static<typeof PullSchema>
 export type ChangeResult = Static<typeof ChangeResultSchema>
+/** A four-eyes change request (disable full E2EE, revoke a device, change a role, rotate the key). */
+export type ChangeRequest = Static<typeof ChangeSchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
 
