@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { randomUUID } from 'node:crypto'
-import { createKeyring, decryptBlock, decryptObject, encryptBlock, encryptObject, sealCommand, type Command } from '../e2ee/mod.ts'
+import { createDeviceKeyPair, createKeyring, decryptBlock, decryptObject, encryptBlock, encryptObject, grantDataKey, sealCommand, type Command } from '../e2ee/mod.ts'
 import { startTestApi, type Session, type TestApi } from './support/api.ts'
 
 const PASSPHRASE = 'orchard-lantern-quartz-71'
@@ -18,7 +18,11 @@ const PLAN_B_CONN = {
 // Sealed remote-control commands carry pool and new miner passwords (issue 9).
 const COMMAND_POOL = { url: 'stratum+tcp://cmd-pool.example:3333', user: 'cmd-wallet.worker-4410', password: 'cmd-pool-pw-Jq7-5530' }
 const COMMAND_NEW_PASSWORD = 'cmd-new-miner-pw-Hh3-7702'
-const SECRETS = [PASSPHRASE, ...Object.values(COMMAND_POOL), COMMAND_NEW_PASSWORD, ...Object.values(PLAN_A_CREDS), ...Object.values(PLAN_A_V1_CREDS), ...Object.values(PLAN_B_CONN).filter((v) => typeof v === 'string')]
+// Team security (issue 8): pool API keys (and a rotated version), a device key grant, an invitation.
+const POOL_KEY = { api_key: 'poolkey-live-Zr8-4471', api_secret: 'poolsecret-live-Kc2-9035' }
+const POOL_KEY_OLD = { api_key: 'poolkey-old-Tm5-1180', api_secret: 'poolsecret-old-Wq6-2267' }
+const TEAM_SECRETS: string[] = []
+const SECRETS = [PASSPHRASE, ...Object.values(POOL_KEY), ...Object.values(POOL_KEY_OLD), ...Object.values(COMMAND_POOL), COMMAND_NEW_PASSWORD, ...Object.values(PLAN_A_CREDS), ...Object.values(PLAN_A_V1_CREDS), ...Object.values(PLAN_B_CONN).filter((v) => typeof v === 'string')]
 
 let api: TestApi
 let owner: Session
@@ -49,7 +53,7 @@ beforeAll(async () => {
   planAv1 = await create('plan-a-v1', '203.0.113.11')
   planB = await create('plan-b', PLAN_B_CONN.ip_address)
 
-  const { wrapped, key } = await createKeyring(PASSPHRASE, owner.tenantId)
+  const { wrapped, key } = await createKeyring(PASSPHRASE, owner.tenantId, { grantable: true })
   expect((await call('PUT', '/api/keyring', { keyring: wrapped })).statusCode).toBe(200)
   const creds = await encryptBlock(key, PLAN_A_CREDS, { tenantId: owner.tenantId, kind: 'credentials', subjectId: planA, counter: 1 })
   expect((await call('POST', `/api/miners/${planA}/credentials`, { encrypted_credentials: creds })).statusCode).toBe(200)
@@ -67,13 +71,28 @@ beforeAll(async () => {
   }
   await issue('set_pools', { pools: [COMMAND_POOL] })
   await issue('set_password', { new_password: COMMAND_NEW_PASSWORD })
+
+  const poolKeyId = randomUUID()
+  const poolBlock = (value: object, counter: number) => encryptBlock(key, value, { tenantId: owner.tenantId, kind: 'pool_api_key', subjectId: poolKeyId, counter })
+  expect((await call('POST', '/api/pool-keys', { id: poolKeyId, label: 'Payouts', pool: 'Pool', scopes: ['read'], fingerprint: 'fp-old-0001', block: await poolBlock(POOL_KEY_OLD, 1) })).statusCode).toBe(201)
+  expect((await call('POST', `/api/pool-keys/${poolKeyId}/rotate`, { fingerprint: 'fp-new-0002', block: await poolBlock(POOL_KEY, 2) })).statusCode).toBe(200)
+  const device = await createDeviceKeyPair({ exportPrivate: true })
+  const code = (await call('POST', `/api/sites/${siteId}/devices`, { name: 'rig' })).json().enrollment_code
+  const enrolled = (await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code, public_key: device.publicKey } })).json()
+  const grant = await grantDataKey(key, device.publicKey, { tenantId: owner.tenantId, deviceId: enrolled.device_id })
+  expect((await call('PUT', `/api/devices/${enrolled.device_id}/grant`, { grant })).statusCode).toBe(200)
+  const invitation = (await call('POST', '/api/members/invitations', { email: 'new-member@example.com', role: 'viewer' })).json().token
+  // The data key's raw bytes, the device's private key and the one-time tokens are in no table either.
+  const raw = new Uint8Array(await crypto.subtle.exportKey('raw', key.cryptoKey))
+  TEAM_SECRETS.push(Buffer.from(raw).toString('base64'), Buffer.from(raw).toString('hex'), device.privateKeyJwk!.d as string, invitation.slice(4), enrolled.token.slice(4), code)
 }, 60_000)
 afterAll(() => api.close())
 
 describe('secrets at rest', () => {
   test('no table holds a secret, the passphrase, or the full-mode address', async () => {
     const dump = await everyRowAsText()
-    for (const secret of SECRETS) expect(dump, secret).not.toContain(secret)
+    for (const secret of [...SECRETS, ...TEAM_SECRETS]) expect(dump, secret).not.toContain(secret)
+    expect(TEAM_SECRETS).toHaveLength(6)
   })
 
   test('the scan does find what is stored in plaintext on purpose (the Plan A address)', async () => {

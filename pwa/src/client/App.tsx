@@ -7,6 +7,7 @@ import { KeyringSetup } from './KeyringSetup.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
 import { refreshOutbox } from './outbox.ts'
+import { finishPasswordChanges } from './password_changes.ts'
 import { keyring, resume } from './session.ts'
 import { SitesScreen } from './SitesScreen.tsx'
 import { lockStatus, route, session } from './state.ts'
@@ -44,6 +45,11 @@ export function App() {
   const token = session.value?.token
   const tenantId = session.value?.tenant.id
   useEffect(() => (token && tenantId ? startSync(token, tenantId) : undefined), [token, tenantId])
+  // A password change sent before the tab closed is recorded once the key is back.
+  const unlocked = lockStatus.value.unlocked
+  useEffect(() => {
+    if (token && unlocked) void finishPasswordChanges().catch(() => {})
+  }, [token, unlocked])
 
   return (
     <div class="app">

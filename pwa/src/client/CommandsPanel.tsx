@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks'
 import type { CommandAction, CommandParams, PoolSetting } from '../../../e2ee/command.ts'
 import type { Miner } from '../shared/api_types.ts'
-import { commandViews, issueCommand, needsSecondConfirmation, recordNewPasswords, watchCommand } from './commands.ts'
+import { commandViews, issueCommand, needsSecondConfirmation, watchCommand } from './commands.ts'
+import { finishPasswordChanges } from './password_changes.ts'
 import { session } from './state.ts'
 
 const ACTIONS: Record<CommandAction, string> = {
@@ -58,9 +59,9 @@ export function CommandsPanel({ siteId, miners, shown }: { siteId: string; miner
       const issued = await issueCommand(siteId, targets.map((m) => m.id), action, p)
       setCommandId(issued.id)
       setStep('edit')
-      const last = await watchCommand(issued.id)
-      if (action === 'set_password' && 'new_password' in p) {
-        const problems = await recordNewPasswords(last, p.new_password)
+      await watchCommand(issued.id)
+      if (action === 'set_password') {
+        const problems = await finishPasswordChanges()
         if (problems.length) setError(`The new password could not be saved for ${problems.length} miner(s): ${problems[0]!.message}`)
       }
     } catch (e) {

@@ -2,16 +2,16 @@
  * Remote control from the owner's device: a command is built here, sealed in the
  * crypto worker under the tenant data key (pool and miner passwords never leave
  * the device in clear), sent with plaintext routing metadata only, then watched
- * until every miner has answered. After a `set_password`, each miner that took the
- * new password gets a new credentials block through the outbox, so the stored
- * secret and the miner agree.
+ * until every miner has answered. A `set_password` is also kept sealed on this
+ * device until its results are recorded (password_changes.ts), so the stored
+ * secret and the miner agree even if the tab closes meanwhile.
  */
 import { signal } from '@preact/signals'
 import type { Command, CommandAction, CommandParams } from '../../../e2ee/command.ts'
 import type { CommandView } from '../shared/api_types.ts'
 import { api } from './api.ts'
 import { cryptoBridge } from './crypto_bridge.ts'
-import { loadSecrets, saveCredentials, saveFullConnection } from './secrets.ts'
+import { forgetPasswordChange, rememberPasswordChange } from './password_changes.ts'
 import { session } from './state.ts'
 
 /** How long a confirmed command stays valid for the edge. */
@@ -41,11 +41,18 @@ export async function issueCommand<A extends CommandAction>(siteId: string, mine
     issued_at: new Date(now).toISOString(), expires_at: new Date(now + LIFETIME_MS).toISOString(),
   }
   const sealed = await cryptoBridge().call('sealCommand', { command })
-  const view = await api<CommandView>('POST', '/api/commands', token, {
-    command_id: command.command_id, site_id: siteId, miner_ids: minerIds, action, expires_at: command.expires_at, sealed,
-  })
-  store(view)
-  return view
+  // Kept before sending: a tab closed mid-command must still save the password the miners took.
+  if (action === 'set_password') await rememberPasswordChange({ commandId: command.command_id, siteId, sealed })
+  try {
+    const view = await api<CommandView>('POST', '/api/commands', token, {
+      command_id: command.command_id, site_id: siteId, miner_ids: minerIds, action, expires_at: command.expires_at, sealed,
+    })
+    store(view)
+    return view
+  } catch (error) {
+    if (action === 'set_password') await forgetPasswordChange(command.command_id)
+    throw error
+  }
 }
 
 const finished = (view: CommandView) => view.status === 'done' || view.status === 'refused' || view.status === 'expired'
@@ -61,28 +68,4 @@ export async function watchCommand(id: string, signal?: AbortSignal): Promise<Co
     if (finished(view) || signal?.aborted) return view
     await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS))
   }
-}
-
-/**
- * After a set_password: every miner that answered ok gets its new password saved
- * in its encrypted block (credentials in Plan A, the connection in full mode).
- * @returns miners whose block could not be written, with why
- */
-export async function recordNewPasswords(view: CommandView, newPassword: string): Promise<{ minerId: string; message: string }[]> {
-  const problems: { minerId: string; message: string }[] = []
-  for (const result of view.results.filter((r) => r.status === 'ok')) {
-    try {
-      const secrets = await loadSecrets(result.miner_id, false)
-      if (!secrets) throw new Error('Cannot save the new password: the miner is not on this device')
-      if (secrets.fullMode && secrets.connection) {
-        await saveFullConnection(secrets, { ...secrets.connection, password: newPassword } as Parameters<typeof saveFullConnection>[1])
-      } else {
-        const c = secrets.credentials ?? {}
-        await saveCredentials(secrets, { username: c.username ?? 'root', password: newPassword, pool_password: c.pool_password ?? '' })
-      }
-    } catch (error) {
-      problems.push({ minerId: result.miner_id, message: (error as Error).message })
-    }
-  }
-  return problems
 }

@@ -44,6 +44,8 @@ export interface CryptoOps {
   decryptCopy: { args: { kind: BlockKind; subjectId: string; block: unknown; passphrase?: string }; result: unknown }
   /** Seals a remote-control command for the unlocked tenant (the worker fills in `tenant`). */
   sealCommand: { args: { command: Omit<Command, 'tenant'> }; result: StoredBlock }
+  /** Opens a command this device sealed (kept locally), also after its expiry. */
+  openOwnCommand: { args: { block: unknown; siteId: string; commandId: string }; result: Command }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }
