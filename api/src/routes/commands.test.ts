@@ -152,6 +152,17 @@ describe('GET /api/edge/commands', () => {
     expect((await user(owner, 'GET', `/api/commands/${id}`)).json().status).toBe('expired')
   })
 
+  test('a delivered command that produced no result for a minute is handed out again; one with results is not', async () => {
+    await device(deviceA, 'GET', '/api/edge/commands')
+    const lost = await delivered()
+    const answered = await delivered()
+    await device(deviceA, 'POST', `/api/edge/commands/${answered}/result`, { results: [{ miner_id: minersA[0], status: 'ok' }] })
+    expect((await device(deviceA, 'GET', '/api/edge/commands')).json().commands).toEqual([])
+    await api.app.knex('commands').whereIn('id', [lost, answered]).update({ delivered_at: new Date(Date.now() - 61_000) })
+    expect((await device(deviceA, 'GET', '/api/edge/commands')).json().commands.map((c: { id: string }) => c.id)).toEqual([lost])
+    expect((await device(deviceA, 'GET', '/api/edge/commands')).json().commands).toEqual([])
+  })
+
   test('a user token is not a device token', async () => {
     expect((await device(owner.token, 'GET', '/api/edge/commands')).statusCode).toBe(401)
   })

@@ -24,6 +24,8 @@ const MAX_LIFETIME_MS = 24 * 3600_000
 /** A long-poll re-reads the table this often, in case a NOTIFY was missed. */
 const RECHECK_MS = 2_000
 const CHANNEL = 'command_issued'
+/** A delivered command with no result after this long is handed out again. */
+const REDELIVER_AFTER_S = 60
 
 const commands: FastifyPluginAsyncTypebox = async (app) => {
   const waiters = createCommandWaiters()
@@ -106,10 +108,16 @@ const commands: FastifyPluginAsyncTypebox = async (app) => {
       const { tenantId, siteId } = request.device
       const deadline = Date.now() + (request.query.wait_ms ?? 0)
       for (;;) {
-        // One statement hands each pending command out once, even to racing requests.
+        // One statement hands each pending command out once, even to racing requests. A
+        // delivered one that produced nothing for a while (the answer was lost on the way)
+        // goes out again: an edge that did receive it refuses the repeat, so it never runs twice.
         const claimed: { id: string; site_id: string; action: CommandRow['action']; miner_ids: string[]; expires_at: Date; sealed: never }[] =
           await app.knex('commands')
-            .where({ tenant_id: tenantId, site_id: siteId, status: 'pending' })
+            .where({ tenant_id: tenantId, site_id: siteId })
+            .andWhere((q) => q.where('status', 'pending').orWhere((stale) => stale
+              .where('status', 'delivered')
+              .andWhere('delivered_at', '<', app.knex.raw(`now() - make_interval(secs => ?)`, [REDELIVER_AFTER_S]))
+              .whereNotExists(app.knex('command_results').whereRaw('command_results.command_id = commands.id'))))
             .andWhere('expires_at', '>', app.knex.fn.now())
             .update({ status: 'delivered', delivered_at: app.knex.fn.now() })
             .returning(['id', 'site_id', 'action', 'miner_ids', 'expires_at', 'sealed'])
