@@ -173,3 +173,26 @@ Deno.test('runCommands() long-polls the API, runs what arrives and posts per-min
   assert.deepEqual(statuses(results), { 'm-lux': 'ok', 'm-s19': 'ok', 'm-wm': 'unsupported' })
   assert.deepEqual(sim.controls.map((c) => c.led), [true, false, false, true, false])
 })
+
+Deno.test("the server's routing metadata changes nothing: the edge acts on the sealed miners and action only", async () => {
+  const { sim, targets } = await farm()
+  await using _sim = sim
+  await using state = await tempStateDir()
+  const key = await keyOf(1)
+  const reported: Reported[] = []
+  const sealed = await deliver(key, command('blink_led', { on: true }, { miner_ids: ['m-lux'] }))
+  // A hostile server relabels the command as a reboot of every miner.
+  const altered = { ...sealed, action: 'reboot', miner_ids: IDS }
+  const report = await handleCommand(altered, await SeenCommands.open(state.dir), options(state.dir, key, targets, sim.webPort!, reported))
+  assert.deepEqual(report, { id: sealed.id, results: [{ miner_id: 'm-lux', status: 'ok' }] })
+  assert.deepEqual(sim.controls.map((c) => [c.led, c.reboots]), [[false, 0], [false, 0], [false, 0], [true, 0], [false, 0]])
+})
+
+Deno.test('runCommands() stops with the API error when the device token is revoked', async () => {
+  await using state = await tempStateDir()
+  await using server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, () =>
+    Response.json({ statusCode: 401, error: 'Unauthorized', message: 'Device token is unknown or revoked' }, { status: 401 }))
+  const api = new CommandApi({ baseUrl: `http://127.0.0.1:${server.addr.port}`, token: 'revoked' })
+  const opts = { ...options(state.dir, await keyOf(1), [], 1, []), api }
+  await assert.rejects(runCommands(opts), { name: 'ApiError', message: 'Cannot fetch commands: the API answered 401: Device token is unknown or revoked' })
+})
