@@ -15,3 +15,16 @@ const ADDRESS = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[?(?:[0-9a-f]{0,4}:){4,7}
 export function failed(message: string): MinerOutcome {
   return { status: 'error', message: message.replace(ADDRESS, 'the miner').slice(0, 500) }
 }
+
+/**
+ * The outcome with every secret taken out of its message. Miners echo what they were
+ * sent (cgminer's "Invalid addpool details '<url>,<user>,<password>'"), and a result
+ * message is stored in clear by the API.
+ */
+export function withoutSecrets(outcome: MinerOutcome, secrets: readonly string[]): MinerOutcome {
+  if (outcome.message === undefined) return outcome
+  let message = outcome.message
+  // Longest first, so a secret that contains another is removed whole.
+  for (const secret of [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length)) message = message.replaceAll(secret, '[secret]')
+  return { ...outcome, message }
+}

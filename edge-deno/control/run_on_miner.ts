@@ -7,7 +7,7 @@ import type { Command } from '../../e2ee/mod.ts'
 import { CgminerClient, MinerError } from '../cgminer/client.ts'
 import type { MinerTarget } from '../targets.ts'
 import { runOverCgminer } from './cgminer_actions.ts'
-import { failed, type MinerOutcome } from './outcome.ts'
+import { failed, type MinerOutcome, withoutSecrets } from './outcome.ts'
 import { runOverWeb } from './web_actions.ts'
 
 export interface MinerRunOptions {
@@ -24,8 +24,25 @@ function webLogin(target: MinerTarget): { user: string; password: string } | nul
   return c && typeof c.username === 'string' && typeof c.password === 'string' ? { user: c.username, password: c.password } : null
 }
 
-/** Runs `command`'s action on `target` and says how it went. */
+/** Every string of the command's params and the miner's login: none may appear in a result. */
+function secretsOf(target: MinerTarget, command: Command): string[] {
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(strings) : []
+  return [...strings(command.params), ...strings(target.credentials)]
+}
+
+/** Runs `command`'s action on `target` and says how it went, with no secret in the message. */
 export async function runOnMiner(target: MinerTarget, command: Command, options: MinerRunOptions): Promise<MinerOutcome> {
+  let outcome: MinerOutcome
+  try {
+    outcome = await run(target, command, options)
+  } catch (error) {
+    outcome = failed(`Cannot ${command.action}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return withoutSecrets(outcome, secretsOf(target, command))
+}
+
+async function run(target: MinerTarget, command: Command, options: MinerRunOptions): Promise<MinerOutcome> {
   try {
     const outcome = await runOverCgminer(options.client, target.address, command, options.signal)
     if (outcome.status !== 'fallback') return outcome

@@ -196,3 +196,17 @@ Deno.test('runCommands() stops with the API error when the device token is revok
   const opts = { ...options(state.dir, await keyOf(1), [], 1, []), api }
   await assert.rejects(runCommands(opts), { name: 'ApiError', message: 'Cannot fetch commands: the API answered 401: Device token is unknown or revoked' })
 })
+
+Deno.test("a miner's error that echoes the pool password reaches the API without it", async () => {
+  const { sim, targets } = await farm()
+  await using _sim = sim
+  await using state = await tempStateDir()
+  const key = await keyOf(1)
+  const reported: Reported[] = []
+  const pools = [{ url: 'http://not-a-stratum-url.example', user: 'farm.leaky', password: 'leak-me-pool-pw' }]
+  const report = await handleCommand(await deliver(key, command('set_pools', { pools }, { miner_ids: ['m-lux'] })), await SeenCommands.open(state.dir), options(state.dir, key, targets, sim.webPort!, reported))
+  assert.ok('results' in report)
+  assert.equal(report.results[0]!.status, 'error')
+  assert.match(report.results[0]!.message!, /Invalid addpool details '\[secret\],\[secret\],\[secret\]'/)
+  assert.doesNotMatch(JSON.stringify(reported), /leak-me-pool-pw|farm\.leaky|not-a-stratum/)
+})

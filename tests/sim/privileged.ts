@@ -71,7 +71,8 @@ export function privilegedReply(control: MinerControl, command: string, paramete
       control.changed()
       return ok(133, `LED ${args[1]}`, description, now)
     case 'addpool': {
-      if (args.length !== 3 || !args[0]) return errorReply(52, 'Invalid addpool details', description, now)
+      // Like cgminer, the refusal echoes what it was sent (password included): callers must not pass it on.
+      if (args.length !== 3 || !/^stratum\+(?:tcp|ssl):\/\/./.test(args[0]!)) return errorReply(52, `Invalid addpool details '${parameter}'`, description, now)
       const list = pools()
       list.push({ url: args[0], user: args[1]!, password: args[2]!, enabled: true })
       control.changed()
