@@ -11,6 +11,7 @@ import { CgminerClient } from '../cgminer/client.ts'
 import type { MinerTarget } from '../targets.ts'
 import type { CommandApi, MinerResult } from './command_api.ts'
 import { failed } from './outcome.ts'
+import { recordRefusal } from './refusal_log.ts'
 import { runOnMiner } from './run_on_miner.ts'
 import { SeenCommands } from './seen_commands.ts'
 import { type DeliveredCommand, type DeviceScope, verifyCommand } from './verify_command.ts'
@@ -54,6 +55,7 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
     : { ok: false as const, refusal: { reason: 'no_key' as const, message: 'Cannot run command: this edge has no data key (no passphrase or keyring)' } }
   if (!verdict.ok) {
     log(`Refused command ${delivered.id}: ${verdict.refusal.message}`)
+    await recordRefusal(options.stateDir, delivered.id, verdict.refusal)
     await api.report(delivered.id, { refused: verdict.refusal }).catch((error) => log(`Cannot report the refusal of command ${delivered.id}: ${error.message}`))
     return { id: delivered.id, refused: verdict.refusal.reason }
   }

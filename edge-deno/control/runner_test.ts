@@ -138,6 +138,9 @@ Deno.test('a tampered, forged, replayed, expired or wrong-site command is refuse
   assert.equal(sim.controls[3]!.led, false)
   const refusals = reported.flatMap((r) => ('refused' in r.report ? [r.report.refused.reason] : []))
   assert.deepEqual(refusals, ['undecryptable', 'undecryptable', 'undecryptable', 'undecryptable', 'expired', 'replayed'])
+  // The edge keeps its own record, which the server cannot drop.
+  const local = (await Deno.readTextFile(`${state.dir}/commands_refused.jsonl`)).trim().split('\n').map((line) => JSON.parse(line).reason)
+  assert.deepEqual(local, refusals)
 })
 
 Deno.test('runCommands() long-polls the API, runs what arrives and posts per-miner results over HTTP', async () => {
