@@ -46,6 +46,19 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
 })
 
+/** Sends a report, retrying an unreachable or failing API a few times: results are not spooled. */
+async function reportWithRetry(send: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  for (const pause of [500, 1000, 2000, 4000]) {
+    try {
+      return await send()
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.retryable || signal.aborted) throw error
+      await sleep(pause, signal)
+    }
+  }
+  return send()
+}
+
 /** Verifies and runs one delivered command, reporting as it goes. */
 export async function handleCommand(delivered: DeliveredCommand, seen: SeenCommands, options: CommandRunnerOptions): Promise<CommandReport> {
   const { api, log } = options
@@ -70,7 +83,8 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
   const flush = () => {
     if (unsent.length === 0) return sending
     const part = unsent.splice(0)
-    sending = sending.then(() => api.report(command.command_id, { results: part })).catch((error) => log(`Cannot report results of command ${command.command_id}: ${error.message}`))
+    sending = sending.then(() => reportWithRetry(() => api.report(command.command_id, { results: part }), options.signal))
+      .catch((error) => log(`Cannot report results of command ${command.command_id}: ${error.message}`))
     return sending
   }
   const started = performance.now()

@@ -213,3 +213,22 @@ Deno.test("a miner's error that echoes the pool password reaches the API without
   assert.match(report.results[0]!.message!, /Invalid addpool details '\[secret\],\[secret\],\[secret\]'/)
   assert.doesNotMatch(JSON.stringify(reported), /leak-me-pool-pw|farm\.leaky|not-a-stratum/)
 })
+
+Deno.test('results the API fails to take are sent again', async () => {
+  const { sim, targets } = await farm()
+  await using _sim = sim
+  await using state = await tempStateDir()
+  const key = await keyOf(1)
+  let attempts = 0
+  const stored: unknown[] = []
+  await using server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, async (request) => {
+    const body = await request.json()
+    if (++attempts === 1) return Response.json({ statusCode: 503, error: 'Service Unavailable', message: 'down' }, { status: 503 })
+    stored.push(body)
+    return Response.json({ ok: true })
+  })
+  const api = new CommandApi({ baseUrl: `http://127.0.0.1:${server.addr.port}`, token: 't' })
+  const delivered = await deliver(key, command('blink_led', { on: true }, { miner_ids: ['m-lux'] }))
+  await handleCommand(delivered, await SeenCommands.open(state.dir), { ...options(state.dir, key, targets, sim.webPort!, []), api })
+  assert.deepEqual([attempts, stored], [2, [{ results: [{ miner_id: 'm-lux', status: 'ok' }] }]])
+})
