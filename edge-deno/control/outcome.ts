@@ -6,6 +6,7 @@ export interface MinerOutcome {
   message?: string
 }
 
+/** A miner that has neither path for the action: its answer, not a failure of the batch. */
 export const UNSUPPORTED: MinerOutcome = { status: 'unsupported', message: 'not supported by this miner' }
 
 // The API refuses result text naming an address (a full-E2EE miner's location is secret).

@@ -16,6 +16,7 @@ import { runOnMiner } from './run_on_miner.ts'
 import { SeenCommands } from './seen_commands.ts'
 import { type DeliveredCommand, type DeviceScope, verifyCommand } from './verify_command.ts'
 
+/** What the runner needs: the API, where this device belongs, its key and its miners. */
 export interface CommandRunnerOptions {
   api: CommandApi
   scope: DeviceScope

@@ -13,6 +13,7 @@ import type { Command } from '../../e2ee/mod.ts'
 import { DigestAuthError, digestFetch, type WebLogin } from './digest.ts'
 import { failed, type MinerOutcome, UNSUPPORTED } from './outcome.ts'
 
+/** One miner's web interface and the login to use on it. */
 export interface WebTarget {
   /** `http://<host>:<port>` of the miner's web interface. */
   origin: string
