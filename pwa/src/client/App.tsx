@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { AuthScreen } from './AuthScreen.tsx'
 import { cryptoBridge } from './crypto_bridge.ts'
 import { KeyringSetup } from './KeyringSetup.tsx'
+import { LazyDevices } from './LazyScreens.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
 import { refreshOutbox } from './outbox.ts'
@@ -78,6 +79,7 @@ function Screen() {
         {r.name === 'sites' && <SitesScreen />}
         {r.name === 'site' && <MinersScreen siteId={r.siteId} />}
         {r.name === 'miner' && <MinerEditor siteId={r.siteId} minerId={r.minerId} />}
+        {r.name === 'devices' && <LazyDevices siteId={r.siteId} />}
       </main>
     </>
   )

@@ -5,12 +5,14 @@ import { SyncStatus } from './SyncStatus.tsx'
 
 export function TopBar() {
   const r = route.value
+  const admin = ['owner', 'admin'].includes(session.value?.tenant.role ?? '')
   return (
     <header class="topbar">
       {r.name !== 'sites' && r.name !== 'dashboard'
         ? <button type="button" class="back" aria-label="Back" onClick={() => history.back()}>‹</button>
         : <span class="brand">{session.value?.tenant.name}</span>}
       <span class="chips"><SyncStatus /></span>
+      {r.name === 'site' && admin && <button type="button" onClick={() => navigate({ name: 'devices', siteId: r.siteId })}>Devices</button>}
       {r.name === 'dashboard'
         ? <button type="button" onClick={() => navigate({ name: 'sites' })}>Sites</button>
         : <button type="button" onClick={() => navigate({ name: 'dashboard' })}>Live</button>}

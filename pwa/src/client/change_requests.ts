@@ -37,6 +37,18 @@ export async function requestDisableFullE2ee(minerId: string, reason: string): P
   return filed
 }
 
+/** The open request of `type` for a target (a device, the tenant…), if any. */
+export function openRequestFor(type: ChangeRequest['request_type'], targetId: string): ChangeRequest | undefined {
+  return openChanges.value.find((c) => c.request_type === type && c.target_id === targetId)
+}
+
+/** Files a request to revoke an edge device; once approved and executed its token stops working. */
+export async function requestDeviceRevoke(deviceId: string, reason: string): Promise<ChangeRequest> {
+  const filed = await api<ChangeRequest>('POST', '/api/changes', token(), { request_type: 'DEVICE_REVOKE', target_type: 'device', target_id: deviceId, reason })
+  await refreshChanges()
+  return filed
+}
+
 /** Approves or rejects someone else's request. */
 export async function decide(id: string, verdict: 'approve' | 'reject'): Promise<void> {
   await api<ChangeRequest>('POST', `/api/changes/${id}/${verdict}`, token(), {})

@@ -14,7 +14,8 @@ export class CryptoError extends Error {
 }
 
 // PBKDF2 at 600 000 iterations takes about a second on a phone; allow slow ones.
-const SLOW_OPS = new Set<CryptoOp>(['createKeyring', 'unlock'])
+// A grant re-runs that PBKDF2 to get a key it may wrap (worker/team_keys.ts).
+const SLOW_OPS = new Set<CryptoOp>(['createKeyring', 'unlock', 'grantDevice'])
 const SLOW_MS = 60_000
 const FAST_MS = 15_000
 

@@ -12,6 +12,7 @@ import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, Sy
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
 import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
 import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/changes.ts'
+import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -34,6 +35,10 @@ export type PullResponse = Static<typeof PullSchema>
 export type ChangeResult = Static<typeof ChangeResultSchema>
 /** A four-eyes change request (disable full E2EE, revoke a device, change a role, rotate the key). */
 export type ChangeRequest = Static<typeof ChangeSchema>
+/** An edge device as owners and admins list it: status, last seen, key fingerprint, granted kid. */
+export type EdgeDevice = Static<typeof DeviceSchema>
+/** A new device and its one-time enrolment code (shown once). */
+export type CreatedDevice = Static<typeof CreatedDeviceSchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
 

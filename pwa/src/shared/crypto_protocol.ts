@@ -5,6 +5,7 @@
  */
 import type { BlockKind, StoredBlock, WrappedKeyring } from './api_types.ts'
 import type { Command } from '../../../e2ee/command.ts'
+import type { DeviceKeyGrant, DevicePublicKey } from '../../../e2ee/schema.ts'
 
 /** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */
 export interface UnlockOptions {
@@ -46,6 +47,14 @@ export interface CryptoOps {
   sealCommand: { args: { command: Omit<Command, 'tenant'> }; result: StoredBlock }
   /** Opens a command this device sealed (kept locally), also after its expiry. */
   openOwnCommand: { args: { block: unknown; siteId: string; commandId: string }; result: Command }
+  /** The fingerprint of an edge device's public key, computed here rather than trusted from the server. */
+  deviceFingerprint: { args: { publicKey: DevicePublicKey }; result: string }
+  /**
+   * Wraps the data key for an edge device whose fingerprint the owner confirmed. The
+   * worker re-unlocks `keyring` as grantable with the passphrase it holds, or with
+   * `passphrase` (code `needs_passphrase` when it holds none).
+   */
+  grantDevice: { args: { keyring: WrappedKeyring; deviceId: string; publicKey: DevicePublicKey; confirmedFingerprint: string; passphrase?: string }; result: DeviceKeyGrant }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }

@@ -6,6 +6,7 @@
 import { type Command, createKeyring, decryptBlock, decryptObject, encryptBlock, openCommand, sealCommand, unlockKeyring, type BlockKind } from '../../../e2ee/mod.ts'
 import type { CryptoFailure, CryptoOp, CryptoOps, CryptoRequest, CryptoResponse } from '../shared/crypto_protocol.ts'
 import { hold, lock, restore, status, touch, unlocked, whenAutoLocked } from './key_holder.ts'
+import { fingerprintOf, grantDevice } from './device_grants.ts'
 
 declare const self: DedicatedWorkerGlobalScope
 
@@ -37,6 +38,8 @@ const handlers: Handlers = {
   decrypt: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, true),
   decryptCopy: ({ kind, subjectId, block, passphrase }) => open(kind, subjectId, block, passphrase, false),
   highestCounter: ({ kind, subjectId }) => unlocked().guard.highest(scope(kind, subjectId)),
+  deviceFingerprint: ({ publicKey }) => fingerprintOf(publicKey),
+  grantDevice: (args) => grantDevice(args),
   // The tenant comes from the key, so a command is always sealed for the tenant that can open it.
   sealCommand: ({ command }) => sealCommand(unlocked().key, { ...command, tenant: unlocked().key.tenantId } as Command),
   // Expiry keeps the edge from acting late; the issuer reading its own command back is not acting.

@@ -1,0 +1,28 @@
+/**
+ * Screens most visits never open (the site's edge devices) come as their own
+ * chunk, fetched the first time one is shown, so the first page stays small.
+ */
+import type { ComponentType } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
+
+type TeamModule = typeof import('./team/screens.ts')
+let teamModule: Promise<TeamModule> | undefined
+
+function lazy<P extends object>(label: string, pick: (m: TeamModule) => ComponentType<P>): ComponentType<P> {
+  return function LazyScreen(props: P) {
+    const [Screen, setScreen] = useState<ComponentType<P> | null>(null)
+    const [error, setError] = useState<string | null>(null)
+    useEffect(() => {
+      teamModule ??= import(/* webpackChunkName: "team" */ './team/screens.ts')
+      teamModule.then((m) => setScreen(() => pick(m))).catch((e: Error) => {
+        teamModule = undefined
+        setError(`Cannot load ${label}: ${e.message}`)
+      })
+    }, [])
+    if (error) return <p class="error" role="alert">{error}</p>
+    return Screen ? <Screen {...props} /> : <p class="boot">Loading {label}…</p>
+  }
+}
+
+/** The site's edge devices (owner/admin). */
+export const LazyDevices = lazy<{ siteId: string }>('the devices', (m) => m.DevicesScreen)
