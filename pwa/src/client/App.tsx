@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { AuthScreen } from './AuthScreen.tsx'
 import { cryptoBridge } from './crypto_bridge.ts'
 import { KeyringSetup } from './KeyringSetup.tsx'
-import { LazyDevices } from './LazyScreens.tsx'
+import { LazyAudit, LazyDevices } from './LazyScreens.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
 import { refreshOutbox } from './outbox.ts'
@@ -80,6 +80,7 @@ function Screen() {
         {r.name === 'site' && <MinersScreen siteId={r.siteId} />}
         {r.name === 'miner' && <MinerEditor siteId={r.siteId} minerId={r.minerId} />}
         {r.name === 'devices' && <LazyDevices siteId={r.siteId} />}
+        {r.name === 'audit' && <LazyAudit />}
       </main>
     </>
   )

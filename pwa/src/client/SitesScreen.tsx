@@ -53,6 +53,11 @@ export function SitesScreen() {
         </form>
       )}
       {error && <p class="error" role="alert">{error}</p>}
+      {canCreate && (
+        <nav class="row" aria-label="Team security">
+          <button type="button" onClick={() => navigate({ name: 'audit' })}>Audit log</button>
+        </nav>
+      )}
     </section>
   )
 }

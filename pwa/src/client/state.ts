@@ -13,18 +13,20 @@ export type Route =
   | { name: 'site'; siteId: string }
   | { name: 'miner'; siteId: string; minerId: string }
   | { name: 'devices'; siteId: string }
+  | { name: 'audit' }
 
 export const session = signal<Session | null | undefined>(undefined)
 export const lockStatus = signal<LockStatus>({ unlocked: false, tenantId: null, kid: null, hasPassphrase: false })
 export const online = signal(navigator.onLine)
 export const updateReady = signal<ServiceWorkerBridge | null>(null)
 
-/** The route from a path: `/`, `/dashboard`, `/sites/<id>`, `/sites/<id>/miners/<id>`, `/sites/<id>/devices`. */
+/** The route from a path: `/`, `/dashboard`, `/sites/<id>`, `/sites/<id>/miners/<id>`, `/sites/<id>/devices`, `/audit`. */
 export function routeOf(path: string): Route {
   const parts = path.split('/').filter(Boolean)
   if (parts[0] === 'dashboard') return { name: 'dashboard' }
   if (parts[0] === 'sites' && parts[1] && parts[2] === 'miners' && parts[3]) return { name: 'miner', siteId: parts[1], minerId: parts[3] }
   if (parts[0] === 'sites' && parts[1] && parts[2] === 'devices') return { name: 'devices', siteId: parts[1] }
+  if (parts[0] === 'audit') return { name: 'audit' }
   if (parts[0] === 'sites' && parts[1]) return { name: 'site', siteId: parts[1] }
   return { name: 'sites' }
 }
@@ -33,6 +35,7 @@ function pathOf(route: Route): string {
   if (route.name === 'miner') return `/sites/${route.siteId}/miners/${route.minerId}`
   if (route.name === 'site') return `/sites/${route.siteId}`
   if (route.name === 'devices') return `/sites/${route.siteId}/devices`
+  if (route.name === 'audit') return '/audit'
   if (route.name === 'dashboard') return '/dashboard'
   return '/'
 }

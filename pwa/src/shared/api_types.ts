@@ -12,6 +12,7 @@ import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, Sy
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
 import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
 import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/changes.ts'
+import type { AuditEventResponse as AuditEventSchema, AuditVerifyResponse as AuditVerifySchema } from '../../../api/src/schemas/audit.ts'
 import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
@@ -39,6 +40,10 @@ export type ChangeRequest = Static<typeof ChangeSchema>
 export type EdgeDevice = Static<typeof DeviceSchema>
 /** A new device and its one-time enrolment code (shown once). */
 export type CreatedDevice = Static<typeof CreatedDeviceSchema>
+/** One event of the tenant's hash-chained audit log. */
+export type AuditEvent = Static<typeof AuditEventSchema>
+/** The audit chain check: `ok`, events checked, the first broken event and why. */
+export type AuditVerify = Static<typeof AuditVerifySchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
 
