@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { AuthScreen } from './AuthScreen.tsx'
 import { cryptoBridge } from './crypto_bridge.ts'
 import { KeyringSetup } from './KeyringSetup.tsx'
-import { LazyAudit, LazyDevices } from './LazyScreens.tsx'
+import { LazyAudit, LazyDevices, LazyPoolKeys } from './LazyScreens.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
 import { refreshOutbox } from './outbox.ts'
@@ -81,6 +81,7 @@ function Screen() {
         {r.name === 'miner' && <MinerEditor siteId={r.siteId} minerId={r.minerId} />}
         {r.name === 'devices' && <LazyDevices siteId={r.siteId} />}
         {r.name === 'audit' && <LazyAudit />}
+        {r.name === 'pool-keys' && <LazyPoolKeys />}
       </main>
     </>
   )

@@ -1,5 +1,5 @@
 /**
- * Screens most visits never open (devices, audit) come as their own
+ * Screens most visits never open (devices, audit, pool keys) come as their own
  * chunk, fetched the first time one is shown, so the first page stays small.
  */
 import type { ComponentType } from 'preact'
@@ -28,3 +28,5 @@ function lazy<P extends object>(label: string, pick: (m: TeamModule) => Componen
 export const LazyDevices = lazy<{ siteId: string }>('the devices', (m) => m.DevicesScreen)
 /** The audit log and its chain check (owner/admin). */
 export const LazyAudit = lazy<Record<string, never>>('the audit log', (m) => m.AuditScreen)
+/** The tenant's pool API keys. */
+export const LazyPoolKeys = lazy<Record<string, never>>('the pool keys', (m) => m.PoolKeysScreen)

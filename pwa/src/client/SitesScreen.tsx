@@ -56,6 +56,7 @@ export function SitesScreen() {
       {canCreate && (
         <nav class="row" aria-label="Team security">
           <button type="button" onClick={() => navigate({ name: 'audit' })}>Audit log</button>
+          <button type="button" onClick={() => navigate({ name: 'pool-keys' })}>Pool API keys</button>
         </nav>
       )}
     </section>

@@ -14,19 +14,21 @@ export type Route =
   | { name: 'miner'; siteId: string; minerId: string }
   | { name: 'devices'; siteId: string }
   | { name: 'audit' }
+  | { name: 'pool-keys' }
 
 export const session = signal<Session | null | undefined>(undefined)
 export const lockStatus = signal<LockStatus>({ unlocked: false, tenantId: null, kid: null, hasPassphrase: false })
 export const online = signal(navigator.onLine)
 export const updateReady = signal<ServiceWorkerBridge | null>(null)
 
-/** The route from a path: `/`, `/dashboard`, `/sites/<id>`, `/sites/<id>/miners/<id>`, `/sites/<id>/devices`, `/audit`. */
+/** The route from a path: `/`, `/dashboard`, `/sites/<id>`, `/sites/<id>/miners/<id>`, `/sites/<id>/devices`, `/audit`, `/pool-keys`. */
 export function routeOf(path: string): Route {
   const parts = path.split('/').filter(Boolean)
   if (parts[0] === 'dashboard') return { name: 'dashboard' }
   if (parts[0] === 'sites' && parts[1] && parts[2] === 'miners' && parts[3]) return { name: 'miner', siteId: parts[1], minerId: parts[3] }
   if (parts[0] === 'sites' && parts[1] && parts[2] === 'devices') return { name: 'devices', siteId: parts[1] }
   if (parts[0] === 'audit') return { name: 'audit' }
+  if (parts[0] === 'pool-keys') return { name: 'pool-keys' }
   if (parts[0] === 'sites' && parts[1]) return { name: 'site', siteId: parts[1] }
   return { name: 'sites' }
 }
@@ -35,7 +37,7 @@ function pathOf(route: Route): string {
   if (route.name === 'miner') return `/sites/${route.siteId}/miners/${route.minerId}`
   if (route.name === 'site') return `/sites/${route.siteId}`
   if (route.name === 'devices') return `/sites/${route.siteId}/devices`
-  if (route.name === 'audit') return '/audit'
+  if (route.name === 'audit' || route.name === 'pool-keys') return `/${route.name}`
   if (route.name === 'dashboard') return '/dashboard'
   return '/'
 }

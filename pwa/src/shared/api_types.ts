@@ -14,6 +14,7 @@ import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/
 import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/changes.ts'
 import type { AuditEventResponse as AuditEventSchema, AuditVerifyResponse as AuditVerifySchema } from '../../../api/src/schemas/audit.ts'
 import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
+import type { PoolKeyView as PoolKeySchema } from '../../../api/src/schemas/pool_keys.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -44,6 +45,8 @@ export type CreatedDevice = Static<typeof CreatedDeviceSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 /** The audit chain check: `ok`, events checked, the first broken event and why. */
 export type AuditVerify = Static<typeof AuditVerifySchema>
+/** A pool API key: label, pool, scopes, fingerprint in clear; key and secret only in its block. */
+export type PoolKey = Static<typeof PoolKeySchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
 

@@ -7,6 +7,12 @@ import type { BlockKind, StoredBlock, WrappedKeyring } from './api_types.ts'
 import type { Command } from '../../../e2ee/command.ts'
 import type { DeviceKeyGrant, DevicePublicKey } from '../../../e2ee/schema.ts'
 
+/** A pool API key's secret part, as sealed in a `pool_api_key` block. */
+export interface PoolKeySecret {
+  api_key: string
+  api_secret: string
+}
+
 /** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */
 export interface UnlockOptions {
   /** Keep the non-extractable key in IndexedDB so a reload stays unlocked. */
@@ -55,6 +61,8 @@ export interface CryptoOps {
    * `passphrase` (code `needs_passphrase` when it holds none).
    */
   grantDevice: { args: { keyring: WrappedKeyring; deviceId: string; publicKey: DevicePublicKey; confirmedFingerprint: string; passphrase?: string }; result: DeviceKeyGrant }
+  /** Seals a pool API key as a `pool_api_key` block for its id, with its fingerprint (never characters of the key). */
+  sealPoolKey: { args: { id: string; minCounter: number; value: PoolKeySecret }; result: { block: StoredBlock; fingerprint: string } }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }

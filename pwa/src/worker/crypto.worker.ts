@@ -7,6 +7,7 @@ import { type Command, createKeyring, decryptBlock, decryptObject, encryptBlock,
 import type { CryptoFailure, CryptoOp, CryptoOps, CryptoRequest, CryptoResponse } from '../shared/crypto_protocol.ts'
 import { hold, lock, restore, status, touch, unlocked, whenAutoLocked } from './key_holder.ts'
 import { fingerprintOf, grantDevice } from './device_grants.ts'
+import { poolKeyFingerprint } from './pool_key_fingerprint.ts'
 
 declare const self: DedicatedWorkerGlobalScope
 
@@ -40,6 +41,9 @@ const handlers: Handlers = {
   highestCounter: ({ kind, subjectId }) => unlocked().guard.highest(scope(kind, subjectId)),
   deviceFingerprint: ({ publicKey }) => fingerprintOf(publicKey),
   grantDevice: (args) => grantDevice(args),
+  async sealPoolKey({ id, minCounter, value }) {
+    return { block: await handlers.encrypt({ kind: 'pool_api_key', subjectId: id, minCounter, value }), fingerprint: await poolKeyFingerprint(value) }
+  },
   // The tenant comes from the key, so a command is always sealed for the tenant that can open it.
   sealCommand: ({ command }) => sealCommand(unlocked().key, { ...command, tenant: unlocked().key.tenantId } as Command),
   // Expiry keeps the edge from acting late; the issuer reading its own command back is not acting.
