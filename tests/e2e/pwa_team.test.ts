@@ -1,0 +1,209 @@
+/**
+ * Team security from the owner's PWA in Chromium, against the real API on PostgreSQL
+ * and the Deno edge: the owner adds an edge device, compares its fingerprint and
+ * grants it the data key (the collector then decrypts a full-E2EE miner's v2 block
+ * with no passphrase); revoking goes through a change request a second admin
+ * approves, after which the device's token is refused; pool API keys are sealed in
+ * the worker and their key and secret reach no table; the audit view reports the
+ * chain intact, then the link broken by a tampered row.
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, test } from 'vitest'
+import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import type { Session } from '../support/api.ts'
+import { runEdge, startSimulator } from '../support/processes.ts'
+import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+
+const EMAIL = `owner-${randomUUID()}@example.com`
+const PASSPHRASE = 'amber orchard 41 quiet harbour'
+const POOL_KEYS = [
+  { api_key: 'pk-live-7Hq2Lm9Xv4Rt8Wn3', api_secret: 'ps-secret-Zc61Yb05Ud72Fg19' },
+  { api_key: 'pk-live-2Ka8Qp4Ns6Jd1Ve7', api_secret: 'ps-secret-Mx38Tr20Hw95Lo46' },
+]
+
+let harness: PwaHarness
+let page: Page
+let sim: Awaited<ReturnType<typeof startSimulator>>
+let dir: string
+let stateDir: string
+let key: DataKey
+let owner: Session
+let admin: Session
+let siteId: string
+let minerId: string
+let deviceId: string
+
+const knex = () => harness.api.app.knex
+const inject = (session: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
+  harness.api.app.inject({ method, url, headers: session.headers, ...(payload ? { payload } : {}) })
+
+async function databaseText(): Promise<string> {
+  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
+  const parts: string[] = []
+  for (const { tablename } of rows) parts.push((await knex().raw(`select json_agg(x)::text as t from "${tablename}" x`)).rows[0]?.t ?? '')
+  return parts.join('\n')
+}
+
+const deviceRow = () => page.locator(`li[data-device="${deviceId}"]`)
+
+/** Back to the Sites screen through the app (a reload would lock the keyring). */
+async function backToSites(): Promise<void> {
+  const sites = page.getByRole('heading', { name: 'Sites', exact: true })
+  while (!(await sites.isVisible())) await page.getByRole('button', { name: 'Back' }).click()
+}
+
+beforeAll(async () => {
+  harness = await startPwaHarness()
+  ;({ page } = await harness.newPhone())
+  dir = await mkdtemp(join(tmpdir(), 'hashinsight-team-e2e-'))
+  stateDir = join(dir, 'state')
+  const x = 100 + Math.floor(Math.random() * 100)
+  sim = await startSimulator(['--miners', '2', '--base', `127.${x}.11.1`, '--port', '0', '--clean'])
+
+  await page.goto('/')
+  await page.getByRole('tab', { name: 'Create account' }).click()
+  await page.getByLabel('Email').fill(EMAIL)
+  await page.getByLabel('Account password').fill('account password 5678')
+  await page.getByLabel('Farm name').fill('Team Farm')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE)
+  await page.getByLabel('Type it again').fill(PASSPHRASE)
+  await page.getByLabel('I understand').check()
+  await page.getByRole('button', { name: 'Create encryption keys' }).click()
+  await page.getByLabel('New site').fill('Hall D')
+  await page.getByRole('button', { name: 'Add site' }).click()
+  await page.getByRole('button', { name: /Hall D/ }).waitFor()
+
+  const user = await knex()('users').where({ email: EMAIL }).first('id')
+  const tenantId = (await knex()('memberships').where({ user_id: user.id }).first('tenant_id')).tenant_id
+  owner = { token: harness.api.app.jwt.sign({ sub: user.id, tid: tenantId }), userId: user.id, tenantId, headers: { authorization: '' } }
+  owner.headers.authorization = `Bearer ${owner.token}`
+  admin = await harness.api.addMember(owner, 'admin')
+  siteId = (await knex()('sites').where({ tenant_id: tenantId }).first('id')).id
+  key = await unlockKeyring((await inject(owner, 'GET', '/api/keyring')).json().keyring, PASSPHRASE, tenantId)
+
+  // A full-E2EE miner: its address exists only inside its v2 block, so polling it proves decryption.
+  const [host, port] = [sim.first.split(':')[0]!, sim.port]
+  minerId = (await inject(owner, 'POST', `/api/sites/${siteId}/miners`, { name: 'rig-full', ip_address: host, port })).json().id
+  const connection = { ip_address: host, port, username: 'root', password: 'root', pool_url: 'stratum+tcp://p.example:3333', pool_user: 'acct.w1', pool_password: 'x' }
+  const block = await encryptBlock(key, connection, { tenantId, kind: 'connection_full', subjectId: minerId, counter: 1 })
+  const saved = await inject(owner, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: block })
+  assert.equal(saved.statusCode, 200, saved.body)
+}, 120_000)
+
+afterAll(async () => {
+  await sim?.stop()
+  await harness?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe('team security in the PWA', () => {
+  test('the owner grants an enrolled device the data key after comparing fingerprints; the collector then decrypts with no passphrase', async () => {
+    await page.getByRole('button', { name: /Hall D/ }).click()
+    await page.getByRole('button', { name: 'Devices' }).click()
+    await page.getByLabel('New device name').fill('Hall D collector')
+    await page.getByRole('button', { name: 'Add a device' }).click()
+    const command = (await page.locator('pre.command').textContent())!
+    const [, code, origin] = /^npm run edge -- enroll (\S+) --api (\S+)$/.exec(command.trim())!
+    assert.equal(origin, new URL(harness.baseUrl).origin)
+
+    const enrolled = await runEdge(['enroll', code!, '--api', origin!, '--state-dir', stateDir])
+    assert.equal(enrolled.code, 0, enrolled.stderr)
+    const printed = /Device key fingerprint: (\S+)/.exec(enrolled.stdout + enrolled.stderr)![1]!
+    deviceId = (await knex()('edge_devices').where({ site_id: siteId }).first('id')).id
+
+    // Without a grant the collector cannot read the miner's address.
+    const before = await runEdge(['run', '--once', '--state-dir', stateDir, '--timeout', '3000'])
+    assert.equal(Number((await knex()('telemetry').where({ miner_id: minerId, online: true }).count('* as n'))[0]!.n), 0, before.stderr)
+
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await deviceRow().getByRole('button', { name: 'Grant the data key…' }).click()
+    assert.equal(await deviceRow().locator('.fingerprint.big').textContent(), printed, 'the PWA shows the fingerprint the device printed')
+    await deviceRow().getByRole('button', { name: 'They match: grant the key' }).click()
+    await deviceRow().getByText('Holds the current key').waitFor()
+    const stored = await knex()('edge_devices').where({ id: deviceId }).first('key_grant')
+    assert.equal(stored.key_grant.kid, key.kid)
+
+    const run = await runEdge(['run', '--once', '--state-dir', stateDir, '--timeout', '3000'], { HASHINSIGHT_PASSPHRASE: '' })
+    assert.equal(run.code, 0, run.stderr)
+    const rows = await knex()('telemetry').where({ miner_id: minerId }).orderBy('at', 'desc').select('online', 'hashrate_ths', 'detail')
+    assert.equal(rows[0]?.online, true, JSON.stringify(rows[0]))
+    assert.ok(Number(rows[0]!.hashrate_ths) > 0)
+    assert.ok(!(await databaseText()).includes(PASSPHRASE), 'no table holds the passphrase')
+  }, 60_000)
+
+  test('revoking files a DEVICE_REVOKE request; once a second admin approves and the owner executes it, the device token gets 401', async () => {
+    await deviceRow().getByRole('button', { name: 'Revoke…' }).click()
+    await deviceRow().getByLabel('Why revoke it?').fill('the farm computer was replaced')
+    await deviceRow().getByRole('button', { name: 'Request revocation' }).click()
+    await deviceRow().locator('[data-revoke="PENDING"]').waitFor()
+    const request = await knex()('change_requests').where({ target_id: deviceId, request_type: 'DEVICE_REVOKE' }).first('id', 'status')
+    assert.equal(request.status, 'PENDING')
+    // The owner cannot approve their own request; the second admin does.
+    assert.equal((await inject(owner, 'POST', `/api/changes/${request.id}/approve`, {})).statusCode, 403)
+    assert.equal((await inject(admin, 'POST', `/api/changes/${request.id}/approve`, {})).statusCode, 200)
+
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await deviceRow().getByRole('button', { name: 'Revoke now' }).click()
+    await page.locator(`li[data-device="${deviceId}"][data-status="revoked"]`).waitFor()
+    const deviceToken = JSON.parse(await readFile(join(stateDir, 'device.json'), 'utf8')).token as string
+    const edge = await harness.api.app.inject({ method: 'GET', url: '/api/edge/miners', headers: { authorization: `Bearer ${deviceToken}` } })
+    assert.equal(edge.statusCode, 401)
+  }, 30_000)
+
+  test('pool API keys are sealed on the device, rotated with the old version kept, and their key and secret reach no table', async () => {
+    await backToSites()
+    await page.getByRole('button', { name: 'Pool API keys' }).click()
+    await page.getByRole('button', { name: 'Add a key' }).click()
+    await page.getByLabel('Label').fill('Payout watcher')
+    await page.getByLabel('Pool', { exact: true }).fill('Braiins Pool')
+    await page.getByLabel('Scopes (comma-separated)').fill('read, payouts:read')
+    await page.getByLabel('API key').fill(POOL_KEYS[0]!.api_key)
+    await page.getByLabel('API secret').fill(POOL_KEYS[0]!.api_secret)
+    await page.getByRole('button', { name: 'Encrypt and save' }).click()
+    const row = page.locator('li[data-pool-key]')
+    const first = (await row.locator('.fingerprint').textContent())!
+    assert.match(first, /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/)
+
+    await row.getByRole('button', { name: 'Rotate…' }).click()
+    await row.getByLabel('API key').fill(POOL_KEYS[1]!.api_key)
+    await row.getByLabel('API secret').fill(POOL_KEYS[1]!.api_secret)
+    await row.getByRole('button', { name: 'Encrypt and rotate' }).click()
+    await row.getByText('version 2 (1 earlier kept)').waitFor()
+    const second = (await row.locator('.fingerprint').textContent())!
+    assert.notEqual(second, first, 'a new key has a new fingerprint')
+
+    const id = (await row.getAttribute('data-pool-key'))!
+    const view = (await inject(owner, 'GET', `/api/pool-keys/${id}`)).json()
+    const context = { tenantId: owner.tenantId, kind: 'pool_api_key' as const, subjectId: id }
+    assert.deepEqual(await decryptBlock(key, view.block, context), POOL_KEYS[1])
+    assert.deepEqual(await decryptBlock(key, view.history[0].block, context), POOL_KEYS[0])
+    const db = await databaseText()
+    for (const part of POOL_KEYS.flatMap((k) => [k.api_key, k.api_secret])) {
+      assert.ok(!db.includes(part), `no table holds ${part}`)
+      for (const fingerprint of [first, second]) assert.ok(!fingerprint.replace(/-/g, '').includes(part.slice(-4).toLowerCase()))
+    }
+  }, 30_000)
+
+  test('the audit view shows the chain intact, then the link broken by a tampered row', async () => {
+    await backToSites()
+    await page.getByRole('button', { name: 'Audit log' }).click()
+    const status = page.locator('[data-chain]')
+    await status.waitFor()
+    const intact = (await status.textContent())!
+    const checked = Number(/^Chain intact, (\d+) events checked$/.exec(intact)?.[1])
+    assert.ok(checked >= 5, intact)
+    await page.locator('table[aria-label="Audit events"] td', { hasText: 'device.grant' }).first().waitFor()
+
+    const target = await knex()('audit_events').where({ tenant_id: owner.tenantId, action: 'device.grant' }).first('id')
+    await knex()('audit_events').where({ id: target.id }).update({ action: 'device.create' })
+    await page.getByRole('button', { name: 'Check again' }).click()
+    await page.locator('[data-chain="broken"]').waitFor()
+    assert.equal(await status.textContent(), `Broken at event ${target.id}: content does not match its hash (the event was altered)`)
+  }, 30_000)
+})
