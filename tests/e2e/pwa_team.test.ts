@@ -190,6 +190,54 @@ describe('team security in the PWA', () => {
     }
   }, 30_000)
 
+  test('after the revocation the data key is rotated: a four-eyes request, every block re-encrypted under the new kid with progress shown, the remaining device granted again', async () => {
+    // A second collector, granted after comparing its fingerprint, stays active.
+    const secondDir = join(dir, 'second')
+    await backToSites()
+    await page.getByRole('button', { name: /Hall D/ }).click()
+    await page.getByRole('button', { name: 'Devices' }).click()
+    const code = (await inject(owner, 'POST', `/api/sites/${siteId}/devices`, { name: 'Hall D spare' })).json().enrollment_code
+    assert.equal((await runEdge(['enroll', code, '--api', harness.baseUrl, '--state-dir', secondDir])).code, 0)
+    const second = (await knex()('edge_devices').where({ site_id: siteId, name: 'Hall D spare' }).first('id')).id
+    const secondRow = page.locator(`li[data-device="${second}"]`)
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await secondRow.getByRole('button', { name: 'Grant the data key…' }).click()
+    await secondRow.getByRole('button', { name: 'They match: grant the key' }).click()
+    await secondRow.getByText('Holds the current key').waitFor()
+
+    const panel = page.locator('section[aria-label="Data key rotation"]')
+    await panel.getByRole('button', { name: 'Rotate the data key…' }).click()
+    await panel.getByLabel('Why rotate it?').fill('a collector was revoked')
+    await panel.getByRole('button', { name: 'Request the rotation' }).click()
+    await panel.locator('[data-rotation-request="PENDING"]').waitFor()
+    const request = await knex()('change_requests').where({ tenant_id: owner.tenantId, request_type: 'BATCH_REENCRYPT' }).first('id')
+    assert.equal((await inject(admin, 'POST', `/api/changes/${request.id}/approve`, {})).statusCode, 200)
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await panel.getByRole('button', { name: 'Authorise the rotation' }).click()
+    await panel.getByRole('button', { name: 'Rotate the data key now' }).click()
+    await panel.locator('[data-rotation-step="done"]').waitFor({ timeout: 30_000 })
+    assert.match((await panel.textContent())!, /Rotation complete: 2 secrets re-encrypted under the new key/)
+    assert.equal(await panel.locator('progress').getAttribute('value'), '2')
+
+    const ring = await knex()('keyrings').where({ tenant_id: owner.tenantId }).first('kid', 'kdf', 'wrapped_key')
+    assert.notEqual(ring.kid, key.kid)
+    const newKey = await unlockKeyring(ring, PASSPHRASE, owner.tenantId)
+    const miner = await knex()('hosting_miners').where({ id: minerId }).first('encrypted_connection_full')
+    assert.equal(miner.encrypted_connection_full.kid, ring.kid)
+    assert.equal((await decryptBlock<{ pool_user: string }>(newKey, miner.encrypted_connection_full, { tenantId: owner.tenantId, kind: 'connection_full', subjectId: minerId })).pool_user, 'acct.w1')
+    const pool = await knex()('secret_blocks').where({ tenant_id: owner.tenantId }).pluck('block')
+    assert.ok(pool.length > 0 && pool.every((b: { kid: string }) => b.kid === ring.kid))
+    assert.equal((await knex()('key_rotations').where({ tenant_id: owner.tenantId }).first('status')).status, 'COMPLETED')
+    // The active device holds the new key (granted again without a new comparison); the revoked one nothing.
+    const grants = Object.fromEntries((await knex()('edge_devices').whereIn('id', [second, deviceId]).select('id', 'key_grant')).map((d) => [d.id, d.key_grant?.kid ?? null]))
+    assert.equal(grants[second], ring.kid)
+    assert.notEqual(grants[deviceId], ring.kid)
+    await knex()('telemetry').where({ miner_id: minerId }).delete()
+    const run = await runEdge(['run', '--once', '--state-dir', secondDir, '--timeout', '3000'], { HASHINSIGHT_PASSPHRASE: '' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal((await knex()('telemetry').where({ miner_id: minerId }).first('online'))?.online, true, run.stderr)
+  }, 60_000)
+
   test('the audit view shows the chain intact, then the link broken by a tampered row', async () => {
     await backToSites()
     await page.getByRole('button', { name: 'Audit log' }).click()

@@ -14,8 +14,9 @@ export class CryptoError extends Error {
 }
 
 // PBKDF2 at 600 000 iterations takes about a second on a phone; allow slow ones.
-// A grant re-runs that PBKDF2 to get a key it may wrap (worker/team_keys.ts).
-const SLOW_OPS = new Set<CryptoOp>(['createKeyring', 'unlock', 'grantDevice'])
+// A grant re-runs that PBKDF2 to get a key it may wrap (worker/device_grants.ts); so do a
+// new keyring and, after a reload, the first re-encryption of a rotation (its old key).
+const SLOW_OPS = new Set<CryptoOp>(['createKeyring', 'unlock', 'grantDevice', 'beginRotation', 'reencryptBlock'])
 const SLOW_MS = 60_000
 const FAST_MS = 15_000
 

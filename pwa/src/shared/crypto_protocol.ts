@@ -58,11 +58,21 @@ export interface CryptoOps {
   /**
    * Wraps the data key for an edge device whose fingerprint the owner confirmed. The
    * worker re-unlocks `keyring` as grantable with the passphrase it holds, or with
-   * `passphrase` (code `needs_passphrase` when it holds none).
+   * `passphrase` (code `needs_passphrase` when it holds none). Without
+   * `confirmedFingerprint` (a re-grant after rotation) the one confirmed earlier on
+   * this device is used (code `needs_comparison` when there is none).
    */
-  grantDevice: { args: { keyring: WrappedKeyring; deviceId: string; publicKey: DevicePublicKey; confirmedFingerprint: string; passphrase?: string }; result: DeviceKeyGrant }
+  grantDevice: { args: { keyring: WrappedKeyring; deviceId: string; publicKey: DevicePublicKey; confirmedFingerprint?: string; passphrase?: string }; result: DeviceKeyGrant }
   /** Seals a pool API key as a `pool_api_key` block for its id, with its fingerprint (never characters of the key). */
   sealPoolKey: { args: { id: string; minCounter: number; value: PoolKeySecret }; result: { block: StoredBlock; fingerprint: string } }
+  /** Key rotation: makes the next keyring under the same passphrase and holds its key aside. */
+  beginRotation: { args: { passphrase?: string }; result: WrappedKeyring }
+  /** Key rotation: the server took keyring `kid`; hold its key, keeping the old one to re-encrypt with. */
+  adoptRotatedKey: { args: { kid: string }; result: LockStatus }
+  /** Key rotation: one block from the old kid to the held one (the old key unlocked from `oldKeyring` after a reload). */
+  reencryptBlock: { args: { oldKeyring: WrappedKeyring; passphrase?: string; kind: BlockKind; subjectId: string; block: StoredBlock }; result: StoredBlock }
+  /** Key rotation complete: drops the old key. */
+  forgetOldKey: { args: Record<string, never>; result: null }
   /** Highest counter accepted for (kind, subject): the next save goes above it. */
   highestCounter: { args: { kind: BlockKind; subjectId: string }; result: number }
 }

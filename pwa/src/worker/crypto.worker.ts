@@ -8,6 +8,7 @@ import type { CryptoFailure, CryptoOp, CryptoOps, CryptoRequest, CryptoResponse 
 import { hold, lock, restore, status, touch, unlocked, whenAutoLocked } from './key_holder.ts'
 import { fingerprintOf, grantDevice } from './device_grants.ts'
 import { poolKeyFingerprint } from './pool_key_fingerprint.ts'
+import { adoptRotatedKey, beginRotation, forgetOldKey, reencryptBlock } from './key_rotation.ts'
 
 declare const self: DedicatedWorkerGlobalScope
 
@@ -41,6 +42,10 @@ const handlers: Handlers = {
   highestCounter: ({ kind, subjectId }) => unlocked().guard.highest(scope(kind, subjectId)),
   deviceFingerprint: ({ publicKey }) => fingerprintOf(publicKey),
   grantDevice: (args) => grantDevice(args),
+  beginRotation: (args) => beginRotation(args),
+  adoptRotatedKey: (args) => adoptRotatedKey(args),
+  reencryptBlock: (args) => reencryptBlock(args),
+  forgetOldKey: () => forgetOldKey(),
   async sealPoolKey({ id, minCounter, value }) {
     return { block: await handlers.encrypt({ kind: 'pool_api_key', subjectId: id, minCounter, value }), fingerprint: await poolKeyFingerprint(value) }
   },

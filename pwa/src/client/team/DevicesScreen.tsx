@@ -1,13 +1,15 @@
 /**
  * A site's edge devices (owner/admin): status, last seen, key fingerprint and
  * whether each holds the current data key; add a device, grant it the key after
- * comparing fingerprints, and revoke it through a four-eyes change request.
+ * comparing fingerprints, revoke it through a four-eyes change request, and rotate
+ * the data key afterwards.
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { CreatedDevice, EdgeDevice } from '../../shared/api_types.ts'
 import { refreshChanges } from '../change_requests.ts'
 import { lockStatus, session } from '../state.ts'
 import { DeviceRow } from './DeviceRow.tsx'
+import { KeyRotationPanel } from './KeyRotationPanel.tsx'
 import { addDevice, fingerprintOf, listDevices } from './devices.ts'
 
 export function DevicesScreen({ siteId }: { siteId: string }) {
@@ -67,6 +69,7 @@ export function DevicesScreen({ siteId }: { siteId: string }) {
         <button type="submit">Add a device</button>
       </form>
       {created && <EnrolmentCode created={created} />}
+      <KeyRotationPanel onRotated={reload} />
     </section>
   )
 }

@@ -30,13 +30,15 @@ export function fingerprintOf(device: EdgeDevice): Promise<string | null> {
 
 /**
  * Grants the device the data key after the owner confirmed `fingerprint` matches
- * what the device printed. `passphrase` only when the worker asked for it.
+ * what the device printed; without it (a re-grant after a key rotation) the worker
+ * uses the fingerprint confirmed earlier on this device. `passphrase` only when the
+ * worker asked for it.
  */
-export async function grantDevice(device: EdgeDevice, fingerprint: string, passphrase?: string): Promise<EdgeDevice> {
+export async function grantDevice(device: EdgeDevice, fingerprint?: string, passphrase?: string): Promise<EdgeDevice> {
   const ring = keyring.value?.keyring
   if (!device.public_key || !ring) throw new Error('Cannot grant the device: it has no key yet, or the keyring is not loaded')
   const grant: DeviceKeyGrant = await cryptoBridge().call('grantDevice', {
-    keyring: ring, deviceId: device.id, publicKey: device.public_key, confirmedFingerprint: fingerprint, ...(passphrase ? { passphrase } : {}),
+    keyring: ring, deviceId: device.id, publicKey: device.public_key, ...(fingerprint ? { confirmedFingerprint: fingerprint } : {}), ...(passphrase ? { passphrase } : {}),
   })
   return api<EdgeDevice>('PUT', `/api/devices/${device.id}/grant`, token(), { grant })
 }
