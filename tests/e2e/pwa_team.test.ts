@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
-import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import { createKeyring, decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
 import type { Session } from '../support/api.ts'
 import { runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
@@ -236,6 +236,34 @@ describe('team security in the PWA', () => {
     const run = await runEdge(['run', '--once', '--state-dir', secondDir, '--timeout', '3000'], { HASHINSIGHT_PASSPHRASE: '' })
     assert.equal(run.code, 0, run.stderr)
     assert.equal((await knex()('telemetry').where({ miner_id: minerId }).first('online'))?.online, true, run.stderr)
+  }, 60_000)
+
+  test('a rotation interrupted half-way (started elsewhere, one block done) resumes in the PWA after a reload and unlock', async () => {
+    const { id: changeId } = (await inject(admin, 'POST', '/api/changes', { request_type: 'BATCH_REENCRYPT', target_type: 'tenant', target_id: owner.tenantId, reason: 'drill' })).json()
+    assert.equal((await inject(owner, 'POST', `/api/changes/${changeId}/approve`, {})).statusCode, 200)
+    const { rotation_id } = (await inject(admin, 'POST', `/api/changes/${changeId}/execute`, {})).json()
+    // Another of the owner's devices starts the rotation, re-encrypts the miner's block, and stops.
+    const old = (await inject(owner, 'GET', '/api/keyring')).json()
+    const oldKey = await unlockKeyring(old.keyring, PASSPHRASE, owner.tenantId)
+    const next = await createKeyring(PASSPHRASE, owner.tenantId)
+    assert.equal((await inject(admin, 'POST', `/api/keyring/rotation/${rotation_id}/start`, { keyring: next.wrapped, base_revision: old.revision })).statusCode, 200)
+    const stored = (await knex()('hosting_miners').where({ id: minerId }).first('encrypted_connection_full')).encrypted_connection_full
+    const scope = { tenantId: owner.tenantId, kind: 'connection_full' as const, subjectId: minerId }
+    const moved = await encryptBlock(next.key, await decryptBlock(oldKey, stored, scope), { ...scope, counter: stored.counter + 1 })
+    assert.equal((await inject(admin, 'POST', `/api/miners/${minerId}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: moved })).statusCode, 200)
+    assert.equal((await inject(owner, 'GET', '/api/keyring/rotation')).json().remaining.count, 1)
+
+    await page.reload()
+    await page.getByLabel('Encryption passphrase').fill(PASSPHRASE)
+    await page.getByRole('button', { name: 'Unlock' }).click()
+    const panel = page.locator('section[aria-label="Data key rotation"]')
+    await panel.getByRole('button', { name: 'Resume the rotation' }).click()
+    await panel.locator('[data-rotation-step="done"]').waitFor({ timeout: 30_000 })
+    assert.equal((await knex()('key_rotations').where({ id: rotation_id }).first('status')).status, 'COMPLETED')
+    const pool = await knex()('secret_blocks').where({ tenant_id: owner.tenantId }).pluck('block')
+    assert.ok(pool.every((b: { kid: string }) => b.kid === next.wrapped.kid))
+    const spare = await knex()('edge_devices').where({ site_id: siteId, name: 'Hall D spare' }).first('key_grant')
+    assert.equal(spare.key_grant.kid, next.wrapped.kid, 'the fingerprint confirmed before the reload is remembered, so the device is granted again')
   }, 60_000)
 
   test('the audit view shows the chain intact, then the link broken by a tampered row', async () => {
