@@ -237,8 +237,9 @@ describe('PWA sync of many offline edits', () => {
     const before = await revisions(ids)
     await a.context.setOffline(true)
     const changeIds = await editOffline(ids, 3, 'restart')
-    // The first request reaches the API and is applied; its answer never reaches the phone.
-    const dropped = harness.proxy!.dropNextAnswer((req) => req.method === 'POST' && req.url === '/api/sync')
+    // The first request reaches the API and is applied; the API goes down before its
+    // answer reaches the phone, and stays unreachable until it has restarted.
+    const dropped = harness.proxy!.dropNextAnswer((req) => req.method === 'POST' && req.url === '/api/sync', { thenDown: true })
     await a.context.setOffline(false)
     assert.equal(await dropped, 200)
     assert.equal(await appliedCount(changeIds), ids.length, 'the first push (one edit per miner) was applied')
@@ -249,6 +250,7 @@ describe('PWA sync of many offline edits', () => {
       assert.equal((await readStore(a.page, 'outbox')).length, changeIds.length)
       await a.page.locator('[data-sync-state="offline"]').waitFor()
     })
+    harness.proxy!.up()
     await waitFor('the outbox to empty after the restart', async () => (await readStore(a.page, 'outbox')).length === 0, 45_000)
     await assertExactlyOnce(ids, changeIds, 3, 'restart', before)
   })
