@@ -10,6 +10,8 @@ export function SitesScreen() {
   const [sites, setSites] = useState<Site[] | null>(null)
   const [error, setError] = useState<string | null>(null)
   const canCreate = ['owner', 'admin'].includes(session.value?.tenant.role ?? '')
+  // Pool keys span the tenant: operators and above read them (the API also refuses site-limited members).
+  const canReadPoolKeys = canCreate || session.value?.tenant.role === 'operator'
 
   useEffect(() => {
     loadSites(setSites).catch((e: Error) => setError(e.message))
@@ -53,9 +55,9 @@ export function SitesScreen() {
         </form>
       )}
       {error && <p class="error" role="alert">{error}</p>}
-      {canCreate && (
+      {canReadPoolKeys && (
         <nav class="row" aria-label="Team security">
-          <button type="button" onClick={() => navigate({ name: 'audit' })}>Audit log</button>
+          {canCreate && <button type="button" onClick={() => navigate({ name: 'audit' })}>Audit log</button>}
           <button type="button" onClick={() => navigate({ name: 'pool-keys' })}>Pool API keys</button>
         </nav>
       )}

@@ -66,7 +66,7 @@ export function DeviceRow({ device, fingerprint, currentKid, onChanged }: Props)
       <p><strong>{device.name}</strong> <span class="badge">{STATUS[device.status]}</span></p>
       <p class="hint">
         {device.last_seen_at ? `Last seen ${new Date(device.last_seen_at).toLocaleString()}` : 'Not seen yet'}
-        {device.status !== 'pending' && ` · ${keyState(device, currentKid)}`}
+        {device.status === 'active' && ` · ${keyState(device, currentKid)}`}
       </p>
       {fingerprint && <p>Key fingerprint <code class="fingerprint">{fingerprint}</code></p>}
       {fingerprint && device.fingerprint && device.fingerprint !== fingerprint && (
