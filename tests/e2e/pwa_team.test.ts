@@ -121,6 +121,13 @@ describe('team security in the PWA', () => {
     const before = await runEdge(['run', '--once', '--state-dir', stateDir, '--timeout', '3000'])
     assert.equal(Number((await knex()('telemetry').where({ miner_id: minerId, online: true }).count('* as n'))[0]!.n), 0, before.stderr)
 
+    // The PWA computes the fingerprint itself: a server label that disagrees blocks the grant.
+    await knex()('edge_devices').where({ id: deviceId }).update({ fingerprint: 'AAAA-BBBB-CCCC-DDDD' })
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await deviceRow().getByText('The server labels this key AAAA-BBBB-CCCC-DDDD').waitFor()
+    assert.equal(await deviceRow().getByRole('button', { name: 'Grant the data key…' }).count(), 0)
+    await knex()('edge_devices').where({ id: deviceId }).update({ fingerprint: printed })
+
     await page.getByRole('button', { name: 'Refresh' }).click()
     await deviceRow().getByRole('button', { name: 'Grant the data key…' }).click()
     assert.equal(await deviceRow().locator('.fingerprint.big').textContent(), printed, 'the PWA shows the fingerprint the device printed')

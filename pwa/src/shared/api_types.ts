@@ -15,6 +15,7 @@ import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/change
 import type { AuditEventResponse as AuditEventSchema, AuditVerifyResponse as AuditVerifySchema } from '../../../api/src/schemas/audit.ts'
 import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
 import type { PoolKeyView as PoolKeySchema } from '../../../api/src/schemas/pool_keys.ts'
+import type { RotationResponse as RotationResponseSchema, RotationView as RotationSchema } from '../../../api/src/schemas/key_rotation.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -47,6 +48,10 @@ export type AuditEvent = Static<typeof AuditEventSchema>
 export type AuditVerify = Static<typeof AuditVerifySchema>
 /** A pool API key: label, pool, scopes, fingerprint in clear; key and secret only in its block. */
 export type PoolKey = Static<typeof PoolKeySchema>
+/** A data-key rotation: status, old and new kid, the old wrapped keyring while it runs, progress. */
+export type KeyRotation = Static<typeof RotationSchema>
+/** GET /api/keyring/rotation: the open rotation and what is still under the old kid. */
+export type KeyRotationState = Static<typeof RotationResponseSchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
 

@@ -31,7 +31,9 @@ export function DeviceRow({ device, fingerprint, currentKid, onChanged }: Props)
   const [error, setError] = useState<string | null>(null)
   const revoke = openRequestFor('DEVICE_REVOKE', device.id)
   const mine = revoke?.requested_by === session.value?.user.id
-  const canGrant = device.status === 'active' && fingerprint !== null && device.granted_kid !== currentKid
+  // A server label that disagrees with our own computation means the key was tampered with somewhere: no grant.
+  const labelsAgree = !device.fingerprint || device.fingerprint === fingerprint
+  const canGrant = device.status === 'active' && fingerprint !== null && labelsAgree && device.granted_kid !== currentKid
 
   async function run(action: () => Promise<unknown>) {
     setBusy(true)

@@ -6,9 +6,7 @@
  * devices the new key, and completes it. Each step reads what is left from the
  * server, so running it again after an interruption resumes where it stopped.
  */
-import type { Static } from 'typebox'
-import type { RemainingBlocks, RotationResponse, RotationView } from '../../../../api/src/schemas/key_rotation.ts'
-import type { BlockKind, CredentialsResponse, ConnectionFullResponse, EdgeDevice, PoolKey, Site, StoredBlock } from '../../shared/api_types.ts'
+import type { BlockKind, CredentialsResponse, ConnectionFullResponse, EdgeDevice, KeyRotation, KeyRotationState, PoolKey, Site, StoredBlock } from '../../shared/api_types.ts'
 import { api } from '../api.ts'
 import { refreshChanges } from '../change_requests.ts'
 import { cryptoBridge } from '../crypto_bridge.ts'
@@ -16,13 +14,14 @@ import { keyring, loadKeyring } from '../session.ts'
 import { lockStatus, session } from '../state.ts'
 import { grantDevice, listDevices } from './devices.ts'
 
-export type Rotation = RotationView
-type Remaining = Static<typeof RemainingBlocks>
+export type Rotation = KeyRotation
+type RotationView = KeyRotation
+type Remaining = NonNullable<KeyRotationState['remaining']>
 
 const token = () => session.value?.token ?? null
 
 /** The open rotation, if any, and what is still under the old kid. */
-export function readRotation(): Promise<Static<typeof RotationResponse>> {
+export function readRotation(): Promise<KeyRotationState> {
   return api('GET', '/api/keyring/rotation', token())
 }
 
