@@ -77,12 +77,15 @@ export default fp(
       count: (kind, subject) => counters[kind].count(`${subject.type}:${subject.id}`),
     } satisfies Suspicion)
 
-    app.addHook('onResponse', async (request, reply) => {
-      const subjects = BLOCK_WRITES[`${request.method} ${request.routeOptions.url}`]
-      if (!subjects || reply.statusCode >= 300 || !request.actor) return
-      for (const id of new Set(subjects(request))) {
-        void app.suspicion.record('rapid_block_rewrites', { type: 'block_subject', id }, [request.actor.tenantId], REWRITES_PER_MINUTE)
+    // Synchronous, and out at once for anything but a block write: it runs on every request.
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.method === 'POST' && reply.statusCode < 300 && request.actor) {
+        const subjects = BLOCK_WRITES[`${request.method} ${request.routeOptions.url}`]
+        for (const id of new Set(subjects?.(request) ?? [])) {
+          void app.suspicion.record('rapid_block_rewrites', { type: 'block_subject', id }, [request.actor.tenantId], REWRITES_PER_MINUTE)
+        }
       }
+      done()
     })
   },
   { name: 'suspicious-activity', dependencies: ['db', 'auth'] },
