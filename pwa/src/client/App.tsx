@@ -1,10 +1,11 @@
 /** The app: which screen shows follows from the session, the keyring and the route. */
 import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
+import { AcceptInvitation } from './AcceptInvitation.tsx'
 import { AuthScreen } from './AuthScreen.tsx'
 import { cryptoBridge } from './crypto_bridge.ts'
 import { KeyringSetup } from './KeyringSetup.tsx'
-import { LazyAudit, LazyDevices, LazyPoolKeys } from './LazyScreens.tsx'
+import { LazyAudit, LazyDevices, LazyMembers, LazyPoolKeys } from './LazyScreens.tsx'
 import { MinerEditor } from './MinerEditor.tsx'
 import { MinersScreen } from './MinersScreen.tsx'
 import { refreshOutbox } from './outbox.ts'
@@ -64,8 +65,10 @@ export function App() {
 function Screen() {
   const current = session.value
   if (current === undefined) return <p class="boot">Loading HashInsight…</p>
-  if (current === null) return <AuthScreen />
   const r = route.value
+  // An invitation link is for whoever opens it, signed in or not.
+  if (r.name === 'accept') return <AcceptInvitation token={r.token} />
+  if (current === null) return <AuthScreen />
   // Telemetry is not secret: the dashboard shows without the keyring.
   if (r.name === 'dashboard') return <><TopBar /><main class="main"><LazyDashboard /></main></>
   const ring = keyring.value
@@ -82,6 +85,7 @@ function Screen() {
         {r.name === 'devices' && <LazyDevices siteId={r.siteId} />}
         {r.name === 'audit' && <LazyAudit />}
         {r.name === 'pool-keys' && <LazyPoolKeys />}
+        {r.name === 'members' && <LazyMembers />}
       </main>
     </>
   )

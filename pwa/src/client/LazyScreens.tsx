@@ -1,5 +1,5 @@
 /**
- * Screens most visits never open (devices, audit, pool keys) come as their own
+ * Screens most visits never open (devices, audit, pool keys, members) come as their own
  * chunk, fetched the first time one is shown, so the first page stays small.
  */
 import type { ComponentType } from 'preact'
@@ -30,3 +30,5 @@ export const LazyDevices = lazy<{ siteId: string }>('the devices', (m) => m.Devi
 export const LazyAudit = lazy<Record<string, never>>('the audit log', (m) => m.AuditScreen)
 /** The tenant's pool API keys. */
 export const LazyPoolKeys = lazy<Record<string, never>>('the pool keys', (m) => m.PoolKeysScreen)
+/** The tenant's members and invitations (owner/admin). */
+export const LazyMembers = lazy<Record<string, never>>('the members', (m) => m.MembersScreen)

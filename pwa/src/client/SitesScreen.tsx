@@ -57,6 +57,7 @@ export function SitesScreen() {
       {error && <p class="error" role="alert">{error}</p>}
       {canReadPoolKeys && (
         <nav class="row" aria-label="Team security">
+          {canCreate && <button type="button" onClick={() => navigate({ name: 'members' })}>Members</button>}
           {canCreate && <button type="button" onClick={() => navigate({ name: 'audit' })}>Audit log</button>}
           <button type="button" onClick={() => navigate({ name: 'pool-keys' })}>Pool API keys</button>
         </nav>

@@ -6,7 +6,7 @@
  * because an approval is someone else's decision made now.
  */
 import { signal } from '@preact/signals'
-import type { ChangeRequest } from '../shared/api_types.ts'
+import type { ChangeRequest, Role } from '../shared/api_types.ts'
 import { api } from './api.ts'
 import { session } from './state.ts'
 
@@ -45,6 +45,16 @@ export function openRequestFor(type: ChangeRequest['request_type'], targetId: st
 /** Files a request to revoke an edge device; once approved and executed its token stops working. */
 export async function requestDeviceRevoke(deviceId: string, reason: string): Promise<ChangeRequest> {
   const filed = await api<ChangeRequest>('POST', '/api/changes', token(), { request_type: 'DEVICE_REVOKE', target_type: 'device', target_id: deviceId, reason })
+  await refreshChanges()
+  return filed
+}
+
+/**
+ * Files a request to change a member's role or sites (`allowed_site_ids` null: every site).
+ * It takes effect only once another owner or admin approves and someone executes it.
+ */
+export async function requestRoleChange(userId: string, reason: string, action: { role?: Role; allowed_site_ids?: string[] | null }): Promise<ChangeRequest> {
+  const filed = await api<ChangeRequest>('POST', '/api/changes', token(), { request_type: 'ROLE_CHANGE', target_type: 'member', target_id: userId, reason, requested_action: action })
   await refreshChanges()
   return filed
 }

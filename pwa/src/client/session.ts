@@ -23,6 +23,14 @@ export async function register(email: string, password: string, tenantName: stri
   await start(await api<LoginResponse>('POST', '/api/auth/register', null, { email, password, tenantName }))
 }
 
+/**
+ * Joins a tenant with a one-time invitation token and signs in as the invited member:
+ * a new account takes `password` as its password (10+ characters), an existing one signs in with it.
+ */
+export async function acceptInvitation(invitationToken: string, password: string): Promise<void> {
+  await start(await api<LoginResponse>('POST', '/api/auth/accept-invitation', null, { token: invitationToken, password }))
+}
+
 async function start(login: LoginResponse): Promise<void> {
   const previous = await getSession()
   // Another account's cached farm must not show under this one.

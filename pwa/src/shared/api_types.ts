@@ -16,6 +16,7 @@ import type { AuditEventResponse as AuditEventSchema, AuditVerifyResponse as Aud
 import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
 import type { PoolKeyView as PoolKeySchema } from '../../../api/src/schemas/pool_keys.ts'
 import type { RotationResponse as RotationResponseSchema, RotationView as RotationSchema } from '../../../api/src/schemas/key_rotation.ts'
+import type { CreatedInvitationResponse as CreatedInvitationSchema, MemberListResponse as MemberListSchema } from '../../../api/src/schemas/members.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -54,6 +55,15 @@ export type KeyRotation = Static<typeof RotationSchema>
 export type KeyRotationState = Static<typeof RotationResponseSchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
+
+/** GET /api/members: the members (role, sites; null sites: every site) and pending invitations. */
+export type MemberList = Static<typeof MemberListSchema>
+export type Member = MemberList['members'][number]
+export type Invitation = MemberList['invitations'][number]
+/** A new invitation and its one-time `hii_…` token (shown once; the server keeps its hash). */
+export type CreatedInvitation = Static<typeof CreatedInvitationSchema>
+/** A member's role. */
+export type Role = Member['role']
 
 /** A queued change as POST /api/sync takes it, less the ids and base revision added when it is sent. */
 export type QueuedChange =

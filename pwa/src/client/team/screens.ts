@@ -11,3 +11,4 @@ pre.command { white-space: pre-wrap; word-break: break-all; background: #020617;
 export { DevicesScreen } from './DevicesScreen.tsx'
 export { AuditScreen } from './AuditScreen.tsx'
 export { PoolKeysScreen } from './PoolKeysScreen.tsx'
+export { MembersScreen } from './MembersScreen.tsx'
