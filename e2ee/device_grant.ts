@@ -10,6 +10,7 @@ import { base64ToBytes, bytesToBase64, utf8 } from './base64.ts'
 import { assertBlockContext } from './context.ts'
 import { serviceFor, type CryptoKeyHandle, type DataKey, type WebCrypto } from './crypto_service.ts'
 import { UndecryptableGrantError } from './errors.ts'
+import { formatFingerprint, thumbprintInput } from './fingerprint.ts'
 import type { DeviceKeyGrant, DevicePublicKey } from './schema.ts'
 import { parseDeviceKeyGrant, parseDevicePublicKey } from './validate.ts'
 
@@ -62,31 +63,17 @@ export async function importDevicePrivateKey(jwk: JsonWebKeyLike, options: { cry
   return (options.crypto ?? globalThis.crypto).subtle.importKey('jwk', jwk as never, ECDH, false, ['deriveBits'])
 }
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
-
-/** The RFC 7638 thumbprint input: the required members in lexicographic order, no spaces. */
+/** The RFC 7638 thumbprint input of a (validated) device public key. */
 export function canonicalPublicKey(key: DevicePublicKey): string {
-  const { crv, kty, x, y } = parseDevicePublicKey(key)
-  return JSON.stringify({ crv, kty, x, y })
+  return thumbprintInput(parseDevicePublicKey(key))
 }
 
 /**
- * A short fingerprint a person can compare between two screens: the first 80 bits
- * of the key's RFC 7638 SHA-256 thumbprint in Crockford base32, as XXXX-XXXX-XXXX-XXXX.
+ * A short fingerprint a person can compare between two screens (see e2ee/fingerprint.ts).
  * @example await deviceFingerprint(publicKey) // "7K2Q-9D1M-X4TB-0HZR"
  */
 export async function deviceFingerprint(publicKey: DevicePublicKey, options: { crypto?: WebCrypto } = {}): Promise<string> {
-  const digest = new Uint8Array(await (options.crypto ?? globalThis.crypto).subtle.digest('SHA-256', utf8(canonicalPublicKey(publicKey))))
-  let bits = 0, value = 0, out = ''
-  for (const byte of digest.subarray(0, 10)) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += CROCKFORD[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-  }
-  return out.match(/.{4}/g)!.join('-')
+  return formatFingerprint(new Uint8Array(await (options.crypto ?? globalThis.crypto).subtle.digest('SHA-256', utf8(canonicalPublicKey(publicKey)))))
 }
 
 /** The binding of a grant, used as HKDF info and as AAD: `e2ee/v2/device-grant|<tenant>|<device>|<kid>`. */
