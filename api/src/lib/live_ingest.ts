@@ -3,9 +3,9 @@
  * or cleared, and the events the stream sends (one per batch with the figures and
  * the site totals, one per alert change). All in one transaction, so a batch
  * stored twice cannot happen and a batch lost changes nothing. It costs a fixed
- * handful of round trips whatever the batch size: the batch claim, the miners'
- * state and the site's thresholds come back in one query, the raw rows go in by
- * COPY, and every other write takes its rows as one JSON parameter.
+ * handful of round trips whatever the batch size: the batch claim, the raw rows by
+ * COPY, the miners' state and the site's thresholds in one query, and every other
+ * write takes its rows as one JSON parameter.
  */
 import type { Knex } from 'knex'
 import { Forbidden } from '../errors.ts'
@@ -51,29 +51,33 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
   const { tenantId, siteId, samples } = input
   const ids = [...new Set(samples.map((s) => s.miner_id))]
   return withCopyTransaction(knex, async (trx, copy) => {
-    // One row per known miner, each with the claim; one row of nulls when none is known.
-    const { rows } = await trx.raw(
+    const { rows: [claim] } = await trx.raw(
       `WITH claim AS (
          INSERT INTO telemetry_batches (batch_id, device_id, tenant_id, samples) VALUES (?, ?, ?, ?)
          ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
-       )
-       SELECT c.claimed, m.* FROM (SELECT count(*)::int AS claimed FROM claim) c
-       LEFT JOIN LATERAL (
-         SELECT m.id AS miner_id, l.miner_id IS NOT NULL AS has_live,
-                l.online, l.hashrate_ths, l.hashrate_ewma_ths, l.temp_chip_max_c, l.accepted_shares, l.rejected_shares,
-                (SELECT array_agg(a.type) FROM alerts a WHERE a.miner_id = m.id AND a.cleared_at IS NULL) AS open_alerts,
-                s.temp_limit_c, s.hashrate_drop_share, s.reject_rate_limit
-           FROM hosting_miners m
-           LEFT JOIN miner_live l ON l.miner_id = m.id
-           LEFT JOIN site_alert_settings s ON s.site_id = m.site_id
-          WHERE m.tenant_id = ? AND m.site_id = ? AND m.id = ANY(?::uuid[])
-       ) m ON true`,
-      [input.batchId, input.deviceId, tenantId, samples.length, tenantId, siteId, ids],
+       ) SELECT count(*)::int AS claimed FROM claim`,
+      [input.batchId, input.deviceId, tenantId, samples.length],
     )
-    if (rows[0].claimed !== 1) return false
-    const states = (rows as (MinerState & Partial<AlertThresholds>)[]).filter((r) => r.miner_id !== null)
-    if (states.length !== ids.length) throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
+    if (claim.claimed !== 1) return false
+    // The raw rows go in while another batch of the site may still be applying.
     await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => rawRow(input, s)))
+    // Batches of one site then apply one at a time: each reads the live state and open
+    // alerts the one before it committed, so averages follow every sample and an alert
+    // is raised once (concurrent batches raised it twice, and the second failed).
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 7))', [`telemetry:site:${siteId}`])
+    const { rows } = await trx.raw(
+      `SELECT m.id AS miner_id, l.miner_id IS NOT NULL AS has_live,
+              l.online, l.hashrate_ths, l.hashrate_ewma_ths, l.temp_chip_max_c, l.accepted_shares, l.rejected_shares,
+              (SELECT array_agg(a.type) FROM alerts a WHERE a.miner_id = m.id AND a.cleared_at IS NULL) AS open_alerts,
+              s.temp_limit_c, s.hashrate_drop_share, s.reject_rate_limit
+         FROM hosting_miners m
+         LEFT JOIN miner_live l ON l.miner_id = m.id
+         LEFT JOIN site_alert_settings s ON s.site_id = m.site_id
+        WHERE m.tenant_id = ? AND m.site_id = ? AND m.id = ANY(?::uuid[])`,
+      [tenantId, siteId, ids],
+    )
+    const states = rows as (MinerState & Partial<AlertThresholds>)[]
+    if (states.length !== ids.length) throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
     const first = states[0]!
     const limits: AlertThresholds = first.temp_limit_c == null ? DEFAULT_THRESHOLDS
       : { temp_limit_c: first.temp_limit_c, hashrate_drop_share: first.hashrate_drop_share!, reject_rate_limit: first.reject_rate_limit! }

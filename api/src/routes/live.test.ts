@@ -112,6 +112,20 @@ describe('ingest: one batch, many samples of a miner', () => {
     expect(events).toEqual(['telemetry', 'alert.raised', 'alert.cleared'])
   })
 
+  test('concurrent batches of one site apply one after another: every one is stored and an alert is raised once', async () => {
+    const fresh = (await call(owner, 'POST', `/api/sites/${siteA}/miners`, { name: 'racy', ip_address: '10.0.0.8' })).json().id
+    const t = Date.now() + 180_000
+    const offline = (i: number) => sample(fresh, new Date(t + i * 1000), { online: false, hashrate_ths: null, power_w: null, chip_temps_c: [] })
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => push([offline(i)])))
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(await api.app.knex('alerts').where({ miner_id: fresh, type: 'offline' })).toHaveLength(1)
+    expect(await api.app.knex('telemetry').where({ miner_id: fresh })).toHaveLength(6)
+    await api.app.knex('alerts').where({ miner_id: fresh }).delete()
+    await api.app.knex('miner_live').where({ miner_id: fresh }).delete()
+    await api.app.knex('telemetry').where({ miner_id: fresh }).delete()
+    await api.app.knex('hosting_miners').where({ id: fresh }).delete()
+  })
+
   test('a batch sent again after its miners were removed is still answered as a duplicate', async () => {
     const extra = (await call(owner, 'POST', `/api/sites/${siteA}/miners`, { name: 'gone', ip_address: '10.0.0.9' })).json().id
     const batch = { batch_id: randomUUID(), samples: [sample(extra, new Date())] }
