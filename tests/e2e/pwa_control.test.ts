@@ -19,6 +19,7 @@ import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e
 import { digestFetch } from '../../edge-deno/control/digest.ts'
 import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { waitFor as waitForUntil } from './support/wait_for.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const PASSPHRASE = 'copper kettle 93 lantern north'
@@ -47,15 +48,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; edge log:\n${edgeLog}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000) => waitForUntil(what, probe, ms, () => `edge log:\n${edgeLog}`)
 
 async function databaseText(): Promise<string> {
   const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")

@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { telemetrySample } from '../support/api.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { waitFor } from './support/wait_for.ts'
 
 const EMAIL = `live-${randomUUID()}@example.com`
 const PASSWORD = 'account password 5678'
@@ -32,15 +33,6 @@ async function call<T>(method: 'GET' | 'POST', url: string, payload?: object, au
 const push = (patch: Record<string, unknown>) =>
   call('POST', '/api/edge/telemetry', { batch_id: randomUUID(), samples: [telemetrySample(minerId, patch)] }, deviceToken)
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 150))
-  }
-}
 
 const farmHashrate = () => page.getByLabel('Farm totals').getByTestId('total-hashrate')
 const minerRow = () => page.getByRole('button', { name: 'S19-live-01: chart' })

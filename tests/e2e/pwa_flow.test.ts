@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest'
 import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
 import type { Session } from '../support/api.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { waitFor } from './support/wait_for.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const ACCOUNT_PASSWORD = 'account password 1234'
@@ -48,15 +49,6 @@ async function assertNoPlaintext(secrets: string[]): Promise<void> {
   for (const secret of [...secrets, PASSPHRASE]) assert.ok(!text.includes(secret), `the database must not hold ${JSON.stringify(secret)}`)
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 150))
-  }
-}
 
 async function unlock(passphrase = PASSPHRASE): Promise<void> {
   await page.getByLabel('Encryption passphrase').fill(passphrase)

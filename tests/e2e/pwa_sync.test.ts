@@ -13,6 +13,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { createKeyring, decryptBlock, encryptBlock, type DataKey } from '../../e2ee/mod.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { waitFor } from './support/wait_for.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const ACCOUNT_PASSWORD = 'account password for sync'
@@ -41,15 +42,6 @@ async function call<T = any>(method: 'GET' | 'POST' | 'PUT', url: string, payloa
   return res.json() as T
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 /** Every record of one IndexedDB store of the phone (read with the raw API, as any script of the origin could). */
 function readStore<T = any>(page: Page, store: string): Promise<T[]> {
