@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +20,7 @@ import knexFactory from 'knex'
 import { createKeyring, encryptBlock, sealCommand } from '../../e2ee/mod.ts'
 import { result, type BenchSuite } from './report.ts'
 import { benchDatabase, call, startServer } from './servers.ts'
+import { freePort } from '../../api/src/db/embedded_postgres.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const deno = `${root}node_modules/.bin/deno`
@@ -43,13 +43,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream:
   })
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const port = (server.address() as { port: number }).port
-  await new Promise((done) => server.close(done))
-  return port
-}
 
 function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
   const child = spawn(deno, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -20,6 +19,7 @@ import { digestFetch } from '../../edge-deno/control/digest.ts'
 import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
 import { waitFor as waitForUntil } from './support/wait_for.ts'
+import { freePort } from '../../api/src/db/embedded_postgres.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const PASSPHRASE = 'copper kettle 93 lantern north'
@@ -40,13 +40,6 @@ const miners = { ant: '', lux: '' }
 
 const knex = () => harness.api.app.knex
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const port = (server.address() as { port: number }).port
-  await new Promise((done) => server.close(done))
-  return port
-}
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000) => waitForUntil(what, probe, ms, () => `edge log:\n${edgeLog}`)
 
