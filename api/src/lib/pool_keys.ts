@@ -23,10 +23,11 @@ export interface PoolKeyRow {
 const iso = (d: Date) => new Date(d).toISOString()
 
 /** A row as the API answers it. */
-export function poolKeyView(row: PoolKeyRow, history?: PoolKeyView['history']): PoolKeyView {
+export function poolKeyView(row: PoolKeyRow, history?: PoolKeyView['history'], lastStats?: PoolKeyView['last_stats']): PoolKeyView {
   return {
     id: row.id, label: row.label, pool: row.pool, scopes: row.scopes, fingerprint: row.fingerprint, version: row.version,
     block: row.block, created_at: iso(row.created_at), updated_at: iso(row.updated_at), ...(history ? { history } : {}),
+    ...(lastStats !== undefined ? { last_stats: lastStats } : {}),
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Telemetry housekeeping, run by one API node at a time (an advisory lock):
  * roll raw samples up into 5-minute buckets, then drop raw samples and rollups
- * past their retention (TELEMETRY_RAW_HOURS, TELEMETRY_ROLLUP_DAYS) and stream
- * events older than an hour.
+ * past their retention (TELEMETRY_RAW_HOURS, TELEMETRY_ROLLUP_DAYS; pool statistics
+ * as long as rollups) and stream events older than an hour.
  * A bucket is rolled up once it has closed (plus a grace period), and the last
  * REROLL_HOURS are rolled up again on every round, so batches an edge delivers late
  * from its spool still reach the charts.
@@ -55,6 +55,8 @@ export async function runRetention(db: Knex, now = new Date(), keep: Retention =
     await trx.raw(`DELETE FROM telemetry_5m WHERE bucket < ?::timestamptz - make_interval(days => ?)`, [now, keep.rollupDays])
     await trx.raw(`DELETE FROM stream_events WHERE at < ?::timestamptz - interval '${STREAM_EVENTS_HOURS} hours'`, [now])
     await trx.raw(`DELETE FROM telemetry_batches WHERE received_at < ?::timestamptz - interval '${BATCH_IDS_DAYS} days'`, [now])
+    // Pool statistics are history like the rollups, kept as long.
+    await trx.raw(`DELETE FROM pool_key_stats WHERE received_at < ?::timestamptz - make_interval(days => ?)`, [now, keep.rollupDays])
     return true
   })
 }

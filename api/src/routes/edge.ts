@@ -1,7 +1,7 @@
 /**
  * What an enrolled edge device may do: fetch its site's miners (with their
  * encrypted blocks), the tenant keyring or its own data-key grant, and push
- * telemetry for those miners.
+ * telemetry for those miners and statistics for its tenant's pool keys.
  * Telemetry batches are recorded in telemetry_batches (device, size, time) rather
  * than in the audit chain, which is kept for people's and devices' changes.
  */
@@ -14,6 +14,7 @@ import { storeTelemetryBatch } from '../lib/live_ingest.ts'
 import { deviceKeyFingerprint } from '../lib/device_keys.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { poolKeyView, poolKeys } from '../lib/pool_keys.ts'
+import { poolStats } from '../lib/pool_stats.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
 import { AddMinersBody, AddMinersResponse, EdgeGrantResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
@@ -21,6 +22,7 @@ import { checkBlockReplacement } from '../lib/block_rules.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import { KeyringResponse } from '../schemas/keyring.ts'
 import { PoolKeyListResponse } from '../schemas/pool_keys.ts'
+import { PoolStatsAck, PoolStatsBatch } from '../schemas/pool_stats.ts'
 
 const edge: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/enroll', {
@@ -116,6 +118,25 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
     authed.get('/pool-keys', { schema: { response: { 200: PoolKeyListResponse, ...commonErrors } } }, async (request) => ({
       pool_keys: (await poolKeys.list(app.knex, request.device.tenantId)).map((r) => poolKeyView(r)),
     }))
+
+    // Figures the device read from the pools with keys it decrypted; never a key or secret.
+    authed.post('/pool-stats', {
+      schema: { body: PoolStatsBatch, response: { 200: PoolStatsAck, ...commonErrors } },
+      bodyLimit: 1024 * 1024,
+    }, async (request) => {
+      const { batch_id, reports } = request.body
+      const { id: deviceId, tenantId } = request.device
+      const action = 'store pool statistics'
+      const seen = new Set<string>()
+      for (const r of reports) {
+        if ((r.stats === null) === (r.error === null)) throw new BadInput(action, `the report of pool key ${r.pool_key_id} must have either stats or an error`)
+        if (seen.has(r.pool_key_id)) throw new BadInput(action, `pool key ${r.pool_key_id} is reported twice in one batch`)
+        seen.add(r.pool_key_id)
+        if (r.error && ADDRESS.test(r.error.message)) throw new BadInput(action, `the error message of pool key ${r.pool_key_id} contains an address`)
+      }
+      const accepted = await app.knex.transaction((trx) => poolStats.store(trx, { batchId: batch_id, deviceId, tenantId, reports }))
+      return { batch_id, accepted, duplicate: accepted === 0 }
+    })
 
     authed.post('/telemetry', {
       schema: { body: TelemetryBatch, response: { 200: TelemetryAck, ...commonErrors } },

@@ -2,7 +2,8 @@
  * Pool API keys as encrypted blocks (kind `pool_api_key`). Reading needs operator or
  * above, adding and rotating owner/admin. A pool key spans every site of the tenant,
  * so members limited to some sites (RULE-2) cannot see or change them. Rotation keeps
- * every earlier version, still encrypted.
+ * every earlier version, still encrypted. Listings carry each key's last statistics
+ * from the edge.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Conflict, Forbidden, NotFound } from '../errors.ts'
@@ -10,6 +11,7 @@ import { requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { checkBlockReplacement } from '../lib/block_rules.ts'
 import { poolKeyView, poolKeys } from '../lib/pool_keys.ts'
+import { poolStats } from '../lib/pool_stats.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import type { Actor } from '../plugins/app/auth.ts'
 import { IdParams, commonErrors } from '../schemas/common.ts'
@@ -26,7 +28,9 @@ const poolKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', { schema: { response: { 200: PoolKeyListResponse, ...commonErrors } } }, async (request) => {
     requireRole(request.actor, 'operator', 'read pool keys')
     requireAllSites(request.actor, 'read pool keys')
-    return { pool_keys: (await poolKeys.list(app.knex, request.actor.tenantId)).map((r) => poolKeyView(r)) }
+    const rows = await poolKeys.list(app.knex, request.actor.tenantId)
+    const stats = await poolStats.latest(app.knex, rows.map((r) => r.id))
+    return { pool_keys: rows.map((r) => poolKeyView(r, undefined, stats.get(r.id) ?? null)) }
   })
 
   app.get('/:id', { schema: { params: IdParams, response: { 200: PoolKeyView, ...commonErrors } } }, async (request) => {
@@ -34,7 +38,7 @@ const poolKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     requireAllSites(request.actor, 'read pool keys')
     const row = await poolKeys.find(app.knex, request.actor.tenantId, request.params.id)
     if (!row) throw new NotFound('Pool key')
-    return poolKeyView(row, await poolKeys.history(app.knex, row.id))
+    return poolKeyView(row, await poolKeys.history(app.knex, row.id), (await poolStats.latest(app.knex, [row.id])).get(row.id) ?? null)
   })
 
   app.post('/', {

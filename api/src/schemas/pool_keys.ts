@@ -6,6 +6,7 @@
 import Type, { type Static } from 'typebox'
 import { BlockV2 } from '../../../e2ee/schema.ts'
 import { DisplayName, Timestamp, Uuid } from './common.ts'
+import { PoolKeyStatsView } from './pool_stats.ts'
 import { StoredBlock } from './secrets.ts'
 
 const Scope = Type.String({ pattern: '^[a-z][a-z0-9_:.-]{0,39}$', description: 'a scope name such as read or payouts:read' })
@@ -42,6 +43,8 @@ export const PoolKeyView = Type.Object({
   updated_at: Timestamp,
   /** Earlier versions, newest first (GET /api/pool-keys/:id only). */
   history: Type.Optional(Type.Array(PoolKeyVersion)),
+  /** The edge's last statistics for this key, or null before any (GET /api/pool-keys and /:id). */
+  last_stats: Type.Optional(Type.Union([PoolKeyStatsView, Type.Null()])),
 })
 export const PoolKeyListResponse = Type.Object({ pool_keys: Type.Array(PoolKeyView) })
 

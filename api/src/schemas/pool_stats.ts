@@ -1,0 +1,69 @@
+/**
+ * Pool statistics: what an edge device read from a pool's API with a pool key it
+ * decrypted locally, per key, in fixed units (TH/s, BTC). Figures only: never the
+ * key, the secret or the pool account, which stay inside the key's block.
+ */
+import Type, { type Static } from 'typebox'
+import { Timestamp, Uuid } from './common.ts'
+
+const Count = Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()])
+const Hashrate = Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()])
+
+/** One pool account's figures at one moment; null where the pool does not say. */
+export const PoolStatsFigures = Type.Object(
+  {
+    hashrate_ths: Hashrate,
+    hashrate_24h_ths: Hashrate,
+    workers_online: Count,
+    workers_offline: Count,
+    balance_btc: Type.Union([Type.Number({ minimum: 0, maximum: 21_000_000 }), Type.Null()]),
+    last_share_at: Type.Union([Timestamp, Type.Null()]),
+  },
+  { additionalProperties: false },
+)
+
+export const POOL_STATS_ERROR_KINDS = ['decrypt', 'unsupported', 'auth', 'unreachable', 'timeout', 'rate_limited', 'server', 'invalid'] as const
+/** Why a key gave no figures: its block did not open, its pool is not supported, the pool refused or failed. */
+export const PoolStatsError = Type.Object(
+  {
+    kind: Type.Union(POOL_STATS_ERROR_KINDS.map((k) => Type.Literal(k))),
+    message: Type.String({ minLength: 1, maxLength: 300 }),
+  },
+  { additionalProperties: false },
+)
+
+/** One key's result: figures or an error, exactly one of them. */
+export const PoolStatsReport = Type.Object(
+  {
+    pool_key_id: Uuid,
+    taken_at: Timestamp,
+    stats: Type.Union([PoolStatsFigures, Type.Null()]),
+    error: Type.Union([PoolStatsError, Type.Null()]),
+  },
+  { additionalProperties: false },
+)
+
+export const PoolStatsBatch = Type.Object(
+  {
+    /** Chosen by the edge; a batch sent twice is stored once. */
+    batch_id: Uuid,
+    reports: Type.Array(PoolStatsReport, { minItems: 1, maxItems: 500 }),
+  },
+  { additionalProperties: false },
+)
+export const PoolStatsAck = Type.Object({ batch_id: Uuid, accepted: Type.Integer(), duplicate: Type.Boolean() })
+
+/** A key's last report, as the owner's pool-key listing shows it. */
+export const PoolKeyStatsView = Type.Object({
+  taken_at: Timestamp,
+  received_at: Timestamp,
+  stats: Type.Union([PoolStatsFigures, Type.Null()]),
+  error: Type.Union([PoolStatsError, Type.Null()]),
+})
+
+export type PoolStatsFigures = Static<typeof PoolStatsFigures>
+export type PoolStatsError = Static<typeof PoolStatsError>
+export type PoolStatsReport = Static<typeof PoolStatsReport>
+export type PoolStatsBatch = Static<typeof PoolStatsBatch>
+export type PoolStatsAck = Static<typeof PoolStatsAck>
+export type PoolKeyStatsView = Static<typeof PoolKeyStatsView>
