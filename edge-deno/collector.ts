@@ -12,6 +12,7 @@
 import { ApiClient, ApiError, type EdgeMinersResponse } from './api_client.ts'
 import { Delivery, type FlushResult } from './delivery.ts'
 import { pollLoop } from './poller.ts'
+import type { MinerTelemetry } from './telemetry.ts'
 import { toSample, type TelemetrySample, unpolledSample } from './sample.ts'
 import { Spool } from './spool.ts'
 import { type DeviceState, loadLastSync, openRollbackGuard, saveLastSync } from './state.ts'
@@ -43,6 +44,8 @@ export interface CollectorOptions {
   log?: (line: string) => void
   /** Called with every new set of decrypted miners (the command runner acts on them). */
   onResolution?: (resolution: Resolution) => void
+  /** Called after each cycle with each polled miner's id and telemetry (the runner learns vendors from it). */
+  onPolled?: (ids: readonly string[], telemetry: readonly MinerTelemetry[]) => void
 }
 
 /** What a run did, for `--once` and for tests. */
@@ -130,6 +133,7 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
       // Polls cut short by a stop are not the miners' fault; do not report them.
       if (outer.aborted) return
       const now = Date.now()
+      options.onPolled?.(cycleTargets.map((t) => t.id), telemetry)
       const samples: TelemetrySample[] = telemetry.map((t, i) => toSample(cycleTargets[i].id, t))
       for (const u of resolution.unpolled) samples.push(unpolledSample(u.id, now, u.kind, u.message))
       if (samples.length > 0) await delivery.enqueue(samples)

@@ -73,7 +73,7 @@ const run: Command = {
       // A revoked token seen by the runner stops the collector too (and the other way round).
       const stopped = commands?.done.catch((error) => (controller.abort(), error))
       const summary = await runCollector({
-        onResolution: commands?.onResolution,
+        onResolution: commands?.onResolution, onPolled: commands?.onPolled,
         stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, devicePrivateKey, once: config.once, signal: controller.signal,
         intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, timeoutMs: config.timeoutMs,
         apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,

@@ -8,6 +8,7 @@
 import type { DataKey } from '../../e2ee/mod.ts'
 import { ApiError } from '../api_client.ts'
 import { CgminerClient } from '../cgminer/client.ts'
+import type { Vendor } from '../cgminer/identify.ts'
 import type { MinerTarget } from '../targets.ts'
 import type { CommandApi, MinerResult } from './command_api.ts'
 import { failed } from './outcome.ts'
@@ -25,6 +26,8 @@ export interface CommandRunnerOptions {
   dataKey: () => Promise<DataKey | null>
   /** The miners this edge can reach now, decrypted (the collector's latest). */
   targets: () => readonly MinerTarget[]
+  /** A miner's firmware family from its last poll, which picks the path to try first. */
+  vendorOf?: (minerId: string) => Vendor | undefined
   /** Port of the miners' web interfaces (default 80). */
   webPort?: number
   /** Miners acted on at once (default 256, as the poller). */
@@ -96,7 +99,7 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const target = byId.get(id)
         const outcome = target
-          ? await runOnMiner(target, command, { client, webPort: options.webPort ?? 80, timeoutMs: options.timeoutMs ?? 5000, signal: options.signal })
+          ? await runOnMiner(target, command, { client, webPort: options.webPort ?? 80, timeoutMs: options.timeoutMs ?? 5000, signal: options.signal, vendor: options.vendorOf?.(id) })
             .catch((error) => failed(`Cannot ${command.action}: ${error instanceof Error ? error.message : String(error)}`))
           : failed('Cannot run command: this edge cannot reach the miner (not on its site, or its blocks do not decrypt)')
         const result = { miner_id: id, ...outcome }

@@ -232,3 +232,46 @@ Deno.test('results the API fails to take are sent again', async () => {
   await handleCommand(delivered, await SeenCommands.open(state.dir), { ...options(state.dir, key, targets, sim.webPort!, []), api })
   assert.deepEqual([attempts, stored], [2, [{ results: [{ miner_id: 'm-lux', status: 'ok' }] }]])
 })
+
+Deno.test('the family seen in the last poll picks the path: stock Antminers go straight to the web interface, Whatsminers answer at once', async () => {
+  const { sim, targets } = await farm()
+  await using _sim = sim
+  await using state = await tempStateDir()
+  const key = await keyOf(1)
+  const polled = await Promise.all(sim.addresses.map((a) => pollMiner(a, { timeoutMs: 2000 })))
+  const vendors = new Map(polled.map((t, i) => [IDS[i]!, t.vendor]))
+  assert.deepEqual([...vendors.values()], ['antminer', 'antminer', 'whatsminer', 'luxos', 'avalon'])
+  const pools = [{ url: 'stratum+tcp://hinted.example:3333', user: 'farm.hinted', password: 'hinted-pw' }]
+  const run = async (vendorOf?: CommandRunnerOptions['vendorOf']) => {
+    const before = sim.connections()
+    const c = command('set_pools', { pools }, { miner_ids: ['m-s19', 'm-s21', 'm-wm'] })
+    const report = await handleCommand(await deliver(key, c), await SeenCommands.open(state.dir), { ...options(state.dir, key, targets, sim.webPort!, []), vendorOf })
+    assert.ok('results' in report)
+    return { statuses: statuses(report.results), privilegedConnections: sim.connections() - before }
+  }
+  const expected = { 'm-s19': 'ok', 'm-s21': 'ok', 'm-wm': 'unsupported' }
+  // Unknown families try the privileged API first: one refused connection each.
+  assert.deepEqual(await run(), { statuses: expected, privilegedConnections: 3 })
+  assert.deepEqual(await run((id) => vendors.get(id)), { statuses: expected, privilegedConnections: 0 })
+  assert.deepEqual(sim.controls[0]!.pools!.map((p) => p.url), ['stratum+tcp://hinted.example:3333'])
+})
+
+/** A loopback port nothing listens on (taken and given back). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  listener.close()
+  return (listener.addr as Deno.NetAddr).port
+}
+
+Deno.test('an Antminer without a web interface still tries the privileged API', async () => {
+  const sim = await startSimulator({ miners: 1, baseAddress: randomLoopbackBase(), port: 0, dirty: false })
+  await using _sim = sim
+  await using state = await tempStateDir()
+  const key = await keyOf(1)
+  const targets: MinerTarget[] = [{ id: 'm-s19', name: 'no web', address: parseAddress(sim.addresses[0]!), credentials: { username: 'root', password: 'root' } }]
+  const before = sim.connections()
+  const c = command('reboot', {}, { miner_ids: ['m-s19'] })
+  const report = await handleCommand(await deliver(key, c), await SeenCommands.open(state.dir), { ...options(state.dir, key, targets, closedPort(), []), vendorOf: () => 'antminer' })
+  assert.ok('results' in report)
+  assert.deepEqual([report.results[0]!.status, sim.connections() - before], ['unsupported', 2])
+})

@@ -8,6 +8,8 @@ import { type CryptoKeyHandle, type DataKey, openDeviceGrant, unlockKeyring } fr
 import { ApiClient } from '../api_client.ts'
 import type { DeviceState } from '../state.ts'
 import type { MinerTarget, Resolution } from '../targets.ts'
+import type { Vendor } from '../cgminer/identify.ts'
+import type { MinerTelemetry } from '../telemetry.ts'
 import { CommandApi } from './command_api.ts'
 import { runCommands } from './runner.ts'
 
@@ -25,9 +27,10 @@ export interface StartOptions {
   log: (line: string) => void
 }
 
-/** A running command runner: feed it the collector's resolutions; `done` settles when it stops. */
+/** A running command runner: feed it the collector's resolutions and polls; `done` settles when it stops. */
 export interface StartedRunner {
   onResolution(resolution: Resolution): void
+  onPolled(ids: readonly string[], telemetry: readonly MinerTelemetry[]): void
   done: Promise<void>
 }
 
@@ -36,6 +39,9 @@ export function startCommandRunner(options: StartOptions): StartedRunner {
   const { device, passphrase, devicePrivateKey, signal } = options
   const baseUrl = options.apiUrl ?? device.api_url
   let targets: readonly MinerTarget[] = []
+  // Last known family per miner: an offline poll keeps what was seen before. Pruned
+  // to the current miners at each resolution, so it stays as large as the site.
+  const vendors = new Map<string, Vendor>()
   let unlocked: { kid: string; key: Promise<DataKey> } | undefined
   const dataKey = async (): Promise<DataKey | null> => {
     const api = new ApiClient({ baseUrl, token: device.token, signal })
@@ -63,10 +69,21 @@ export function startCommandRunner(options: StartOptions): StartedRunner {
     stateDir: options.stateDir,
     dataKey,
     targets: () => targets,
+    vendorOf: (id) => vendors.get(id),
     webPort: options.webPort ?? (Number.isInteger(envPort) && envPort > 0 ? envPort : 80),
     timeoutMs: options.timeoutMs,
     signal,
     log: options.log,
   })
-  return { onResolution: (resolution) => void (targets = resolution.targets), done }
+  return {
+    onResolution(resolution) {
+      targets = resolution.targets
+      const current = new Set(targets.map((t) => t.id))
+      for (const id of vendors.keys()) if (!current.has(id)) vendors.delete(id)
+    },
+    onPolled(ids, telemetry) {
+      telemetry.forEach((t, i) => t.online && t.vendor !== 'unknown' && vendors.set(ids[i]!, t.vendor))
+    },
+    done,
+  }
 }

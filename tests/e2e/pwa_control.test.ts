@@ -127,12 +127,20 @@ describe('remote control from the PWA', () => {
     await page.getByRole('button', { name: /Hall C/ }).click()
     await page.getByText('ant-1').waitFor()
     await page.getByRole('button', { name: 'Control…' }).click()
+    // What the page's EventSource receives (Chromium's own view of the stream).
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Network.enable')
+    const progress: { id: string; status: string }[] = []
+    cdp.on('Network.eventSourceMessageReceived', (m) => void (m.eventName === 'command.progress' && progress.push(JSON.parse(m.data))))
     const text = await control('Set pools', async () => {
       await page.getByLabel('Pool 1 URL').fill(POOL.url)
       await page.getByLabel('Pool 1 user').fill(POOL.user)
       await page.getByLabel('Pool 1 password').fill(POOL.password)
     }, 1)
     assert.match(text, /2 ok, 0 failed/)
+    const shown = await page.locator('section[aria-label="Command progress"]').getAttribute('data-command')
+    assert.ok(progress.some((p) => p.id === shown && p.status === 'done'), `the results came over the stream: ${JSON.stringify(progress)}`)
+    await cdp.detach()
     const conf = await (await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: 'root' })).json() as { pools: unknown }
     assert.deepEqual(conf.pools, [{ url: POOL.url, user: POOL.user, pass: POOL.password }])
     assert.ok(!(await databaseText()).includes(POOL.password), 'no table holds the pool password')

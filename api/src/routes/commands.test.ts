@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeBlockV2, fakeKeyring, startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { connectSse } from '../../../tests/support/sse.ts'
 
 let api: TestApi
 let owner: Session
@@ -186,6 +187,33 @@ describe('POST /api/edge/commands/:id/result', () => {
     ])
     const late = await device(deviceA, 'POST', `/api/edge/commands/${id}/result`, { results: [{ miner_id: minersA[0], status: 'error' }] })
     expect([late.statusCode, late.json().message]).toEqual([409, 'Cannot record the command result: the command is done, not awaiting results'])
+  })
+
+  test('each recorded part is announced on the stream with its results and counts; members of other sites do not see it', async () => {
+    const base = api.app.server.listening ? `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}` : await api.app.listen({ port: 0, host: '127.0.0.1' })
+    const stream = async (s: Session) => connectSse(`${base}/api/stream?ticket=${encodeURIComponent((await user(s, 'POST', '/api/stream/ticket')).json().ticket)}`)
+    const [watching, other] = [await stream(viewer), await stream(siteBOnly)]
+    try {
+      const id = await delivered()
+      await device(deviceA, 'POST', `/api/edge/commands/${id}/result`, { results: [{ miner_id: minersA[0], status: 'ok' }] })
+      await device(deviceA, 'POST', `/api/edge/commands/${id}/result`, { results: [{ miner_id: minersA[1], status: 'ok' }, { miner_id: minersA[2], status: 'unsupported', message: 'not supported by this miner' }] })
+      const ofCommand = (e: { event: string; data: unknown }) => e.event === 'command.progress' && (e.data as { id: string }).id === id
+      await watching.waitFor((e) => ofCommand(e) && (e.data as { status: string }).status === 'done', 10_000)
+      const parts = watching.events.filter(ofCommand).map((e) => e.data as { status: string; counts: object; results: { miner_id: string; status: string }[] })
+      expect(parts.map((p) => [p.status, p.counts, p.results.map((r) => [r.miner_id, r.status])])).toEqual([
+        ['delivered', { ok: 1, error: 0, unsupported: 0, pending: 2 }, [[minersA[0], 'ok']]],
+        ['done', { ok: 2, error: 0, unsupported: 1, pending: 0 }, [[minersA[1], 'ok'], [minersA[2], 'unsupported']]],
+      ])
+      // The stream's events come in order: an event of site B after this one proves site A's never came.
+      const idB = (await user(owner, 'POST', '/api/commands', body({ site_id: siteB, miner_ids: [minerB] }))).json().id
+      await device(deviceB, 'GET', '/api/edge/commands')
+      await device(deviceB, 'POST', `/api/edge/commands/${idB}/result`, { results: [{ miner_id: minerB, status: 'ok' }] })
+      await other.waitFor((e) => e.event === 'command.progress' && (e.data as { id: string }).id === idB, 10_000)
+      expect(other.events.filter(ofCommand)).toEqual([])
+    } finally {
+      watching.close()
+      other.close()
+    }
   })
 
   test('an edge refusal is recorded with its reason', async () => {

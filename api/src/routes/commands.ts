@@ -6,18 +6,21 @@
  * Audit events carry ids, action names and counts only.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Knex } from 'knex'
 import { BadInput, Conflict, NotFound } from '../errors.ts'
 import { containsAddress } from '../lib/address_text.ts'
 import { canSeeSite, findVisibleSite, requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { COMMAND_COLUMNS, commandSummary, commandView, type CommandRow } from '../lib/command_view.ts'
 import { createCommandWaiters } from '../lib/command_waiters.ts'
+import { publishStreamEvent } from '../lib/stream_events.ts'
 import { refusePlaintext } from '../lib/validation.ts'
 import { IdParams, commonErrors } from '../schemas/common.ts'
 import {
-  CommandListQuery, CommandListResponse, CommandResponse, CommandResultAck, CommandResultBody, EdgeCommandsQuery, EdgeCommandsResponse,
-  IssueCommandBody,
+  CommandListQuery, CommandListResponse, type CommandProgressEvent, CommandResponse, CommandResultAck, CommandResultBody, EdgeCommandsQuery,
+  EdgeCommandsResponse, IssueCommandBody,
 } from '../schemas/commands.ts'
+import type { Static } from 'typebox'
 
 /** Longest a command may stay valid: an old confirmation should not act days later. */
 const MAX_LIFETIME_MS = 24 * 3600_000
@@ -26,6 +29,17 @@ const RECHECK_MS = 2_000
 const CHANNEL = 'command_issued'
 /** A delivered command with no result after this long is handed out again. */
 const REDELIVER_AFTER_S = 60
+
+type Recorded = { miner_id: string; status: 'ok' | 'error' | 'unsupported'; message: string | null; at: Date }
+
+/** Tells the site's members' devices what was just recorded, so watchers need not poll. */
+function progress(trx: Knex.Transaction, row: CommandRow, tally: Record<string, number>, recorded: Recorded[]): Promise<void> {
+  const data: Static<typeof CommandProgressEvent> = {
+    ...commandSummary(row, { ok: tally.ok ?? 0, error: tally.error ?? 0, unsupported: tally.unsupported ?? 0 }),
+    results: recorded.map((r) => ({ miner_id: r.miner_id, status: r.status, message: r.message, at: new Date(r.at).toISOString() })),
+  }
+  return publishStreamEvent(trx, { tenantId: row.tenant_id, siteId: row.site_id, type: 'command.progress', data })
+}
 
 const commands: FastifyPluginAsyncTypebox = async (app) => {
   const waiters = createCommandWaiters()
@@ -150,13 +164,13 @@ const commands: FastifyPluginAsyncTypebox = async (app) => {
         if (refused) {
           await trx('commands').where({ id: row.id }).update({ status: 'refused', refusal_reason: refused.reason, refusal_message: refused.message, completed_at: trx.fn.now() })
           await appendAudit(trx, { tenantId, actorType: 'device', actorId: deviceId, action: 'command.refuse', targetType: 'command', targetId: row.id, details: { reason: refused.reason } })
+          await progress(trx, { ...row, status: 'refused', refusal_reason: refused.reason, refusal_message: refused.message }, {}, [])
           return { id: row.id, status: 'refused' as const, recorded: 0 }
         }
-        if (results.length > 0) {
-          await trx('command_results')
-            .insert(results.map((r) => ({ command_id: row.id, miner_id: r.miner_id, status: r.status, message: r.message ?? null })))
-            .onConflict(['command_id', 'miner_id']).merge(['status', 'message', 'at'])
-        }
+        const recorded = results.length === 0 ? [] : await trx('command_results')
+          .insert(results.map((r) => ({ command_id: row.id, miner_id: r.miner_id, status: r.status, message: r.message ?? null })))
+          .onConflict(['command_id', 'miner_id']).merge(['status', 'message', 'at'])
+          .returning(['miner_id', 'status', 'message', 'at'])
         const counts: { status: string; n: string }[] = await trx('command_results').where({ command_id: row.id }).groupBy('status').select('status', trx.raw('count(*) AS n'))
         const tally = Object.fromEntries(counts.map((c) => [c.status, Number(c.n)]))
         const done = Object.values(tally).reduce((a, b) => a + b, 0) >= row.miner_count
@@ -167,6 +181,7 @@ const commands: FastifyPluginAsyncTypebox = async (app) => {
             details: { ok: tally.ok ?? 0, error: tally.error ?? 0, unsupported: tally.unsupported ?? 0 },
           })
         }
+        await progress(trx, done ? { ...row, status: 'done' } : row, tally, recorded)
         return { id: row.id, status: done ? 'done' as const : 'delivered' as const, recorded: results.length }
       })
     })

@@ -50,6 +50,12 @@ export const CommandListQuery = Type.Object({
 }, { additionalProperties: false })
 export const CommandSummary = Type.Omit(CommandResponse, ['results', 'miner_ids'])
 export const CommandListResponse = Type.Object({ commands: Type.Array(CommandSummary) })
+/**
+ * The stream's `command.progress` event: the summary after a part of the results
+ * (or the refusal) was recorded, with that part, so a watching device merges it
+ * into its view instead of reading the command again.
+ */
+export const CommandProgressEvent = Type.Intersect([CommandSummary, Type.Object({ results: Type.Array(CommandResult) })])
 
 /** What the device gets: enough to route, and the seal to open. */
 export const EdgeCommand = Type.Object({

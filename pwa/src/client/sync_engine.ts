@@ -6,7 +6,9 @@
  * time; asking again while one runs makes it run once more afterwards.
  */
 import { ApiError, OfflineError } from './api.ts'
+import { applyCommandProgress } from './commands.ts'
 import { openLiveStream } from './dashboard/live_stream.ts'
+import type { CommandProgress } from '../shared/api_types.ts'
 import { pullChanges } from './sync_pull.ts'
 import { pushOutbox } from './sync_push.ts'
 import { announceMinerChanges, lastPull, serverReachable, syncActivity, syncError } from './sync_state.ts'
@@ -128,7 +130,8 @@ export function startSync(token: string, tenantId: string): () => void {
   addEventListener('online', now)
   addEventListener('focus', onFocus)
   const closeStream = openLiveStream(() => token, {
-    onEvent(type) {
+    onEvent(type, data) {
+      if (type === 'command.progress') return applyCommandProgress(data as CommandProgress)
       if (type !== 'miner.changed') return
       clearTimeout(pullTimer)
       pullTimer = setTimeout(() => void pull(), PULL_DEBOUNCE_MS)

@@ -10,7 +10,7 @@ import type { MinerResponse as MinerSchema } from '../../../api/src/schemas/mine
 import type { SiteResponse as SiteSchema } from '../../../api/src/schemas/sites.ts'
 import type { ChangeResult as ChangeResultSchema, PullResponse as PullSchema, SyncedMiner as SyncedMinerSchema } from '../../../api/src/schemas/sync.ts'
 import type { ConnectionFullResponse as ConnectionSchema, CredentialsResponse as CredentialsSchema, StoredBlock as StoredBlockSchema } from '../../../api/src/schemas/secrets.ts'
-import type { CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
+import type { CommandProgressEvent as CommandProgressSchema, CommandResponse as CommandSchema } from '../../../api/src/schemas/commands.ts'
 import type { ChangeView as ChangeSchema } from '../../../api/src/schemas/changes.ts'
 import type { AuditEventResponse as AuditEventSchema, AuditVerifyResponse as AuditVerifySchema } from '../../../api/src/schemas/audit.ts'
 import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as DeviceSchema } from '../../../api/src/schemas/edge.ts'
@@ -55,6 +55,8 @@ export type KeyRotation = Static<typeof RotationSchema>
 export type KeyRotationState = Static<typeof RotationResponseSchema>
 /** A remote-control command as members read it: routing metadata, status, per-miner results. */
 export type CommandView = Static<typeof CommandSchema>
+/** The stream's `command.progress`: the summary after a recorded part, and that part's results. */
+export type CommandProgress = Static<typeof CommandProgressSchema>
 
 /** GET /api/members: the members (role, sites; null sites: every site) and pending invitations. */
 export type MemberList = Static<typeof MemberListSchema>
