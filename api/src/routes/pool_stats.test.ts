@@ -12,7 +12,7 @@ let keyA: string
 let keyB: string
 const SECRET = { api_key: 'braiins-token-UNIQUE-4471', api_secret: 'unused-secret-UNIQUE-8812' }
 
-const req = (s: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
+const req = (s: Session, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
   api.app.inject({ method, url, headers: s.headers, ...(payload ? { payload } : {}) })
 const send = (batch: object, token = deviceToken) =>
   api.app.inject({ method: 'POST', url: '/api/edge/pool-stats', headers: { authorization: `Bearer ${token}` }, payload: batch })

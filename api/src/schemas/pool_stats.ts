@@ -22,11 +22,13 @@ export const PoolStatsFigures = Type.Object(
   { additionalProperties: false },
 )
 
-export const POOL_STATS_ERROR_KINDS = ['decrypt', 'unsupported', 'auth', 'unreachable', 'timeout', 'rate_limited', 'server', 'invalid'] as const
 /** Why a key gave no figures: its block did not open, its pool is not supported, the pool refused or failed. */
 export const PoolStatsError = Type.Object(
   {
-    kind: Type.Union(POOL_STATS_ERROR_KINDS.map((k) => Type.Literal(k))),
+    kind: Type.Union([
+      Type.Literal('decrypt'), Type.Literal('unsupported'), Type.Literal('auth'), Type.Literal('unreachable'),
+      Type.Literal('timeout'), Type.Literal('rate_limited'), Type.Literal('server'), Type.Literal('invalid'),
+    ]),
     message: Type.String({ minLength: 1, maxLength: 300 }),
   },
   { additionalProperties: false },
