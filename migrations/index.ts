@@ -16,6 +16,7 @@ import * as commands from './20261201_0011_commands.ts'
 import * as keyRotationOldKeyring from './20261201_0012_key_rotation_old_keyring.ts'
 import * as securityAlerts from './20261201_0013_security_alerts.ts'
 import * as poolKeyStats from './20261201_0015_pool_key_stats.ts'
+import * as invitationEmails from './20261201_0016_invitation_emails.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0012_key_rotation_old_keyring': keyRotationOldKeyring,
   '20261201_0013_security_alerts': securityAlerts,
   '20261201_0015_pool_key_stats': poolKeyStats,
+  '20261201_0016_invitation_emails': invitationEmails,
 }
 
 /** A knex migration source over the list above. */

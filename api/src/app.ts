@@ -19,6 +19,7 @@ import deviceAuth from './plugins/app/device_auth.ts'
 import streamHub from './plugins/app/stream_hub.ts'
 import housekeeping from './plugins/app/housekeeping.ts'
 import suspiciousActivity from './plugins/app/suspicious_activity.ts'
+import invitationMailer from './plugins/app/invitation_mailer.ts'
 import routes from './routes/index.ts'
 import pwaStatic from './plugins/app/pwa_static.ts'
 
@@ -42,6 +43,7 @@ export const REDACTED_PATHS = [
   '*.iv',
   '*.salt',
   '*.wrapped_key',
+  '*.smtpUrl',
   '*.encrypted_credentials',
   '*.encrypted_connection_full',
   'body',
@@ -116,6 +118,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   await app.register(streamHub)
   await app.register(housekeeping)
   await app.register(suspiciousActivity)
+  await app.register(invitationMailer)
   await app.register(routes)
   if (config.servePwa !== false) await app.register(pwaStatic)
   if (!app.hasReplyDecorator('sendFile')) {

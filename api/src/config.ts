@@ -29,6 +29,14 @@ export const ConfigSchema = Type.Object({
   telemetryRawHours: Type.Integer({ minimum: 7, default: 48 }),
   /** Five-minute rollups (what the 24 h and 7 d charts read) are kept this long. */
   telemetryRollupDays: Type.Integer({ minimum: 8, default: 90 }),
+  /** The mail server for invitation emails, credentials in the URL; without it invitations are not emailed. */
+  smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$' })),
+  /** The sender of invitation emails, needed with smtpUrl: `Farm <farm@example.com>` or an address. */
+  mailFrom: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+  /** Where the PWA is served, for links in emails; without it, the address the inviter used. */
+  publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
+  /** First retry delay of an email the mail server did not take; it doubles per attempt, up to an hour. */
+  mailRetryMs: Type.Integer({ minimum: 10, default: 5000 }),
 })
 
 export type AppConfig = Static<typeof ConfigSchema> & { jwtSecret: string }
@@ -48,6 +56,10 @@ const ENV: Record<keyof ServerConfig, string> = {
   servePwa: 'SERVE_PWA',
   telemetryRawHours: 'TELEMETRY_RAW_HOURS',
   telemetryRollupDays: 'TELEMETRY_ROLLUP_DAYS',
+  smtpUrl: 'SMTP_URL',
+  mailFrom: 'MAIL_FROM',
+  publicUrl: 'PUBLIC_URL',
+  mailRetryMs: 'MAIL_RETRY_MS',
 }
 
 /**
@@ -69,5 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     })
     throw new Error(`Cannot start: invalid configuration (${[...new Set(problems)].join('; ')})`)
   }
-  return config as ServerConfig
+  // A mail server without a sender would fail every email later, quietly; say it at start.
+  const valid = config as ServerConfig
+  if (valid.smtpUrl && !valid.mailFrom) throw new Error('Cannot start: invalid configuration (MAIL_FROM: needed with SMTP_URL)')
+  return valid
 }

@@ -4,6 +4,7 @@
  * (invitations are another issue's), with a signed session token.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { FastifyServerOptions } from 'fastify'
 import { inject } from 'vitest'
 import { buildApp, type App } from '../../api/src/app.ts'
 import { loadConfig } from '../../api/src/config.ts'
@@ -30,11 +31,15 @@ export interface TestApi {
   close(): Promise<void>
 }
 
-export async function startTestApi(overrides: Partial<ReturnType<typeof loadConfig>> = {}): Promise<TestApi> {
+/**
+ * @param overrides configuration to change from the defaults
+ * @param logger Fastify logger options; none by default (pass a stream to read what the API logs)
+ */
+export async function startTestApi(overrides: Partial<ReturnType<typeof loadConfig>> = {}, logger: FastifyServerOptions['logger'] = false): Promise<TestApi> {
   const db = await createTestDatabase(inject('pgAdminUrl'))
   const app = await buildApp(
     { ...loadConfig({}), databaseUrl: db.url, jwtSecret: randomBytes(32).toString('hex'), loginRateLimit: 1000, ...overrides },
-    false,
+    logger,
   )
   await app.ready()
   const session = (userId: string, tenantId: string): Session => {

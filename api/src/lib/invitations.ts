@@ -1,8 +1,8 @@
 /**
- * Invitation tokens and the rules of who may invite whom. A token is shown once
- * (for the one-time link); the database keeps only its SHA-256.
+ * Invitation tokens and the rules of who may invite whom. A token travels only in
+ * the one-time link (shown once, or emailed); the database keeps only its SHA-256.
  */
-import { randomBytes } from 'node:crypto'
+import { createHmac, hkdfSync } from 'node:crypto'
 import type { Knex } from 'knex'
 import { BadInput, Forbidden } from '../errors.ts'
 import type { Actor } from '../plugins/app/auth.ts'
@@ -12,9 +12,20 @@ import { atLeast } from './access.ts'
 /** How long an invitation link stays valid. */
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000
 
-/** A new invitation token: `hii_` and 32 random bytes. */
-export function newInvitationToken(): string {
-  return `hii_${randomBytes(32).toString('base64url')}`
+/**
+ * The token of an invitation: `hii_` and the HMAC-SHA256 of its id under a key derived
+ * from the server secret (32 bytes, base64url). Derived rather than random so that the
+ * mail sender can rebuild the link when it sends, after a restart or on another node,
+ * while no table holds the token or anything that turns into it without the server
+ * secret: a copy of the database opens no farm. Whoever holds that secret could compute
+ * it, but they can already sign any session, so it grants them nothing new. It stays
+ * one-time: accepting stamps the invitation, and it expires with it.
+ * @param serverSecret the session-signing secret (config.jwtSecret)
+ * @example invitationToken(secret, '0b3c…') // 'hii_Vx3…' (47 characters)
+ */
+export function invitationToken(serverSecret: string, invitationId: string): string {
+  const key = Buffer.from(hkdfSync('sha256', serverSecret, '', 'hashinsight/invitation-token/v1', 32))
+  return `hii_${createHmac('sha256', key).update(invitationId).digest('base64url')}`
 }
 
 /**

@@ -28,6 +28,8 @@ describe('POST /api/members/invitations', () => {
     const { token, invitation } = res.json()
     expect(token).toMatch(/^hii_[A-Za-z0-9_-]{43}$/)
     expect(invitation).toMatchObject({ role: 'operator', allowed_site_ids: [siteA] })
+    // No mail server in this suite: the answer says the link was not emailed.
+    expect(invitation.email_delivery).toMatchObject({ status: 'not_sent', detail: expect.stringMatching(/^Not emailed/) })
     const row = await api.app.knex('invitations').where({ id: invitation.id }).first()
     expect(JSON.stringify(row)).not.toContain(token.slice(4))
     expect(new Date(row.expires_at).getTime()).toBeGreaterThan(Date.now())

@@ -3,18 +3,21 @@
  * member change only through a ROLE_CHANGE change request (routes/changes.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { randomUUID } from 'node:crypto'
 import { requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { sha256Hex } from '../lib/device_tokens.ts'
-import { INVITATION_TTL_MS, checkGrantable, newInvitationToken } from '../lib/invitations.ts'
+import { DELIVERY_COLUMNS, deliveryView, queueInvitationEmail, type OutboxRow } from '../lib/invitation_outbox.ts'
+import { INVITATION_TTL_MS, checkGrantable, invitationToken } from '../lib/invitations.ts'
 import { commonErrors } from '../schemas/common.ts'
 import { CreateInvitationBody, CreatedInvitationResponse, MemberListResponse } from '../schemas/members.ts'
 
 type InvitationRow = { id: string; email: string; role: 'owner' | 'admin' | 'operator' | 'viewer'; allowed_site_ids: string[] | null; expires_at: Date; created_at: Date }
 const INVITATION_COLUMNS = ['id', 'email', 'role', 'allowed_site_ids', 'expires_at', 'created_at'] as const
-const invitationView = (r: InvitationRow) => ({
+const invitationView = (r: InvitationRow, delivery: OutboxRow | null) => ({
   id: r.id, email: r.email, role: r.role, allowed_site_ids: r.allowed_site_ids,
   expires_at: new Date(r.expires_at).toISOString(), created_at: new Date(r.created_at).toISOString(),
+  email_delivery: deliveryView(delivery),
 })
 
 const members: FastifyPluginAsyncTypebox = async (app) => {
@@ -28,19 +31,25 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
     const { email, role } = request.body
     const siteIds = request.body.allowed_site_ids ?? null
     await checkGrantable(app.knex, actor, role, siteIds, 'invite a member')
-    const token = newInvitationToken()
-    const row: InvitationRow = await app.knex.transaction(async (trx) => {
-      const [inserted] = await trx('invitations')
+    const id = randomUUID()
+    const token = invitationToken(app.config.jwtSecret, id)
+    const emailed = app.invitationMailer.enabled
+    const { row, delivery } = await app.knex.transaction(async (trx) => {
+      const [inserted]: InvitationRow[] = await trx('invitations')
         .insert({
-          tenant_id: actor.tenantId, email, role, allowed_site_ids: siteIds, token_hash: sha256Hex(token),
+          id, tenant_id: actor.tenantId, email, role, allowed_site_ids: siteIds, token_hash: sha256Hex(token),
           expires_at: new Date(Date.now() + INVITATION_TTL_MS), created_by: actor.userId,
         })
         .returning(INVITATION_COLUMNS)
+      // In the same transaction: an invitation is never without its email, nor an email without its invitation.
+      if (emailed) await queueInvitationEmail(trx, { id, tenantId: actor.tenantId }, app.config.publicUrl ?? `${request.protocol}://${request.host}`)
       // Ids and the role only: the email is personal data and stays out of the chain.
-      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'member.invite', targetType: 'invitation', targetId: inserted.id, details: { role, site_count: siteIds?.length ?? null } })
-      return inserted
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'member.invite', targetType: 'invitation', targetId: id, details: { role, site_count: siteIds?.length ?? null, emailed } })
+      return { row: inserted!, delivery: emailed ? { status: 'queued' as const, last_error: null, sent_at: null, attempts: 0 } : null }
     })
-    return reply.code(201).send({ invitation: invitationView(row), token })
+    if (!emailed) return reply.code(201).send({ invitation: invitationView(row, null), token })
+    app.invitationMailer.wake()
+    return reply.code(201).send({ invitation: invitationView(row, delivery) })
   })
 
   app.get('/', { schema: { response: { 200: MemberListResponse, ...commonErrors } } }, async (request) => {
@@ -51,12 +60,13 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
       .where('m.tenant_id', actor.tenantId)
       .orderBy('m.created_at')
       .select('m.user_id', 'u.email', 'm.role', 'm.allowed_site_ids', 'm.created_at')
-    const pending: InvitationRow[] = await app.knex('invitations')
-      .where({ tenant_id: actor.tenantId }).whereNull('accepted_at').andWhere('expires_at', '>', app.knex.fn.now())
-      .orderBy('created_at').select(INVITATION_COLUMNS)
+    const pending: (InvitationRow & OutboxRow)[] = await app.knex('invitations as i')
+      .leftJoin('invitation_emails as o', 'o.invitation_id', 'i.id')
+      .where('i.tenant_id', actor.tenantId).whereNull('i.accepted_at').andWhere('i.expires_at', '>', app.knex.fn.now())
+      .orderBy('i.created_at').select([...INVITATION_COLUMNS.map((c) => `i.${c}`), ...DELIVERY_COLUMNS.map((c) => `o.${c}`)])
     return {
       members: rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role, allowed_site_ids: r.allowed_site_ids, joined_at: new Date(r.created_at).toISOString() })),
-      invitations: pending.map(invitationView),
+      invitations: pending.map((r) => invitationView(r, r.status ? r : null)),
     }
   })
 }

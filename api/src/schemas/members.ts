@@ -10,6 +10,13 @@ export const CreateInvitationBody = Type.Object(
   { email: Email, role: Role, allowed_site_ids: Type.Optional(AllowedSiteIds) },
   { additionalProperties: false },
 )
+/** Whether the invitation's link was emailed: `not_sent` (no mail server set up), `queued` (retrying after `detail` while the API runs), `sent`, `failed` (`detail` says why). */
+export const EmailDelivery = Type.Object({
+  status: Type.Union([Type.Literal('not_sent'), Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed')]),
+  detail: Type.Union([Type.String(), Type.Null()]),
+  sent_at: Type.Union([Timestamp, Type.Null()]),
+  attempts: Type.Integer({ minimum: 0 }),
+})
 export const InvitationView = Type.Object({
   id: Uuid,
   email: Type.String(),
@@ -17,11 +24,15 @@ export const InvitationView = Type.Object({
   allowed_site_ids: AllowedSiteIds,
   expires_at: Timestamp,
   created_at: Timestamp,
+  email_delivery: EmailDelivery,
 })
 export const CreatedInvitationResponse = Type.Object({
   invitation: InvitationView,
-  /** Shown once, for the one-time link; the server keeps only its SHA-256. */
-  token: Type.String(),
+  /**
+   * For the one-time link, shown once, and only when it is not emailed: an emailed
+   * link reaches the invitee's mailbox alone. The server keeps only its SHA-256.
+   */
+  token: Type.Optional(Type.String()),
 })
 
 /** `hii_` and 32 random bytes in base64url. */
@@ -44,3 +55,4 @@ export const MemberListResponse = Type.Object({ members: Type.Array(MemberView),
 export type CreateInvitationBody = Static<typeof CreateInvitationBody>
 export type AcceptInvitationBody = Static<typeof AcceptInvitationBody>
 export type MemberView = Static<typeof MemberView>
+export type EmailDelivery = Static<typeof EmailDelivery>

@@ -1,6 +1,7 @@
 /**
- * Inviting a member: email, role, sites, then the one-time link. The link is shown
- * once and kept nowhere on this device; the server holds only its hash.
+ * Inviting a member: email, role, sites, then the one-time link. With a mail server
+ * the server emails it and this device never sees it; without one the link is shown
+ * once and kept nowhere on this device. The server holds only its hash.
  */
 import { useState } from 'preact/hooks'
 import type { Site } from '../../shared/api_types.ts'
@@ -9,6 +10,7 @@ import { invite, inviteLink } from './members.ts'
 
 export function InviteForm({ sites, onInvited }: { sites: Site[]; onInvited: () => void }) {
   const [link, setLink] = useState<{ email: string; url: string } | null>(null)
+  const [emailed, setEmailed] = useState<string | null>(null)
   const [copied, setCopied] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -23,7 +25,8 @@ export function InviteForm({ sites, onInvited }: { sites: Site[]; onInvited: () 
     setBusy(true)
     try {
       const created = await invite(email, role, allowed_site_ids)
-      setLink({ email, url: inviteLink(created.token) })
+      if (created.token) setLink({ email, url: inviteLink(created.token) })
+      else setEmailed(email)
       setCopied(false)
       setError(null)
       element.reset()
@@ -44,10 +47,24 @@ export function InviteForm({ sites, onInvited }: { sites: Site[]; onInvited: () 
     }
   }
 
+  if (emailed) {
+    return (
+      <section class="panel stack" aria-label="Invitation emailed">
+        <h2>Invitation emailed to {emailed}</h2>
+        <p class="hint" data-invite-emailed>
+          The server is emailing them a one-time link that expires in 7 days; nobody else sees it, you included.
+          Pending invitations above say when the email went out, or why it did not.
+        </p>
+        <button type="button" class="primary" onClick={() => setEmailed(null)}>Done</button>
+      </section>
+    )
+  }
+
   if (link) {
     return (
       <section class="panel stack" aria-label="Invitation link">
         <h2>Send this link to {link.email}</h2>
+        <p class="hint">Not emailed: this server has no mail server set up, so send it yourself.</p>
         <pre class="command" data-invite-link>{link.url}</pre>
         <p class="hint">
           This is the only time the link is shown: the server keeps only a scrambled copy it cannot turn back

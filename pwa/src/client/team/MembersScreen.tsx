@@ -8,7 +8,7 @@ import { refreshChanges } from '../change_requests.ts'
 import { loadSites } from '../farm.ts'
 import { InviteForm } from './InviteForm.tsx'
 import { MemberRow } from './MemberRow.tsx'
-import { describeSites, listMembers } from './members.ts'
+import { describeDelivery, describeSites, listMembers } from './members.ts'
 
 export function MembersScreen() {
   const [list, setList] = useState<MemberList | null>(null)
@@ -41,6 +41,7 @@ export function MembersScreen() {
                 <li key={i.id} class="panel" data-invitation={i.id}>
                   <p><strong>{i.email}</strong></p>
                   <p class="hint">{i.role} · {describeSites(i.allowed_site_ids, sites)} · expires {new Date(i.expires_at).toLocaleString()}</p>
+                  <p class={i.email_delivery.status === 'failed' ? 'error' : 'hint'} data-email-status={i.email_delivery.status}>{describeDelivery(i)}</p>
                 </li>
               ))}
             </ul>

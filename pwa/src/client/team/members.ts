@@ -1,5 +1,5 @@
 /** Members and invitations as owners and admins read and make them. */
-import type { CreatedInvitation, MemberList, Role, Site } from '../../shared/api_types.ts'
+import type { CreatedInvitation, Invitation, MemberList, Role, Site } from '../../shared/api_types.ts'
 import { api } from '../api.ts'
 import { session } from '../state.ts'
 
@@ -23,7 +23,10 @@ export function listMembers(): Promise<MemberList> {
   return api<MemberList>('GET', '/api/members', token())
 }
 
-/** Invites `email`; the answer carries the one-time token, which this app shows once and keeps nowhere. */
+/**
+ * Invites `email`. Without a mail server the answer carries the one-time token, which this
+ * app shows once and keeps nowhere; with one, the link goes to the invitee's mailbox only.
+ */
 export function invite(email: string, role: Role, allowedSiteIds: string[] | null): Promise<CreatedInvitation> {
   return api<CreatedInvitation>('POST', '/api/members/invitations', token(), { email, role, allowed_site_ids: allowedSiteIds })
 }
@@ -42,4 +45,18 @@ export function describeSites(ids: string[] | null, sites: Site[]): string {
   if (ids === null) return 'Every site'
   if (ids.length === 0) return 'No sites'
   return ids.map((id) => sites.find((s) => s.id === id)?.name ?? `site ${id.slice(0, 8)}`).join(', ')
+}
+
+/**
+ * Where an invitation's email stands, in words, for its card.
+ * @example describeDelivery(invitation) // 'Email sent to ana@example.com, 01/12/2026 10:02'
+ */
+export function describeDelivery(invitation: Invitation): string {
+  const d = invitation.email_delivery
+  switch (d.status) {
+    case 'sent': return `Email sent to ${invitation.email}${d.sent_at ? `, ${new Date(d.sent_at).toLocaleString()}` : ''}`
+    case 'queued': return d.detail ? `Email to ${invitation.email} not sent yet (${d.detail})` : `Email to ${invitation.email} on its way`
+    case 'failed': return `Not emailed: ${d.detail ?? 'the mail server refused it'}. Invite them again for a new link`
+    case 'not_sent': return 'Not emailed — copy the link shown when you invited them and send it yourself'
+  }
 }

@@ -1,0 +1,119 @@
+/** Invitation emails go out through the outbox: once, after faults too, and without the token anywhere but the mail. */
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startTestApi, type Session, type TestApi } from '../../../../tests/support/api.ts'
+import { startSmtpSink, type SmtpSink } from '../../../../tests/support/smtp_sink.ts'
+import { LOG_SERIALIZERS, REDACTED_PATHS } from '../../app.ts'
+import { loadConfig } from '../../config.ts'
+import { freePort } from '../../db/embedded_postgres.ts'
+
+let api: TestApi
+let owner: Session
+let sink: SmtpSink | undefined
+let smtpPort: number
+const logs: string[] = []
+
+const invite = (email: string) =>
+  api.app.inject({ method: 'POST', url: '/api/members/invitations', headers: owner.headers, payload: { email, role: 'operator' } })
+const listed = async (id: string) =>
+  (await api.app.inject({ method: 'GET', url: '/api/members', headers: owner.headers })).json().invitations.find((i: { id: string }) => i.id === id)
+const tokenIn = (text: string) => /https:\/\/farm\.example\/accept#token=(hii_[A-Za-z0-9_-]{43})/.exec(text)?.[1]
+// The sink answers these recipients with a permanent 550.
+const refused = (address: string) => address.startsWith('refused-')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last: ${JSON.stringify(value)}`)
+    await sleep(25)
+  }
+}
+
+beforeAll(async () => {
+  smtpPort = await freePort()
+  sink = await startSmtpSink(smtpPort, refused)
+  api = await startTestApi(
+    { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailFrom: 'Farm <farm@example.com>', publicUrl: 'https://farm.example', mailRetryMs: 50 },
+    { level: 'trace', stream: { write: (line: string) => void logs.push(line) }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
+  )
+  owner = await api.register()
+})
+afterAll(async () => {
+  await api.close()
+  await sink?.close()
+})
+
+describe('POST /api/members/invitations with a mail server', () => {
+  test('the invitee receives exactly one email, whose link joins the farm; the token is in no log and no table', async () => {
+    const email = `invitee-${randomUUID()}@example.com`
+    const res = await invite(email)
+    expect(res.statusCode).toBe(201)
+    expect(res.json().token).toBeUndefined()
+    expect(res.json().invitation.email_delivery).toMatchObject({ status: 'queued', detail: null })
+    const id = res.json().invitation.id
+
+    const [mail] = await sink!.waitForMails(1)
+    expect(mail!.to).toEqual([email])
+    expect(mail!.from).toBe('farm@example.com')
+    const token = tokenIn(mail!.text)!
+    expect(token).toBeDefined()
+    expect((await until(() => listed(id), (i) => i.email_delivery.status === 'sent', 'sent')).email_delivery).toMatchObject({ attempts: 1, detail: null })
+
+    // Another round of the sender (woken by another invitation) does not send it again.
+    await invite(`refused-${randomUUID()}@example.com`)
+    await sleep(300)
+    expect(sink!.mails.filter((m) => m.to.includes(email))).toHaveLength(1)
+
+    const joined = await api.app.inject({ method: 'POST', url: '/api/auth/accept-invitation', payload: { token, password: 'a long enough password' } })
+    expect(joined.statusCode).toBe(200)
+    expect(joined.json().tenant).toMatchObject({ id: owner.tenantId, role: 'operator' })
+
+    const secret = token.slice(4)
+    expect(JSON.stringify(await api.app.knex('invitations'))).not.toContain(secret)
+    expect(JSON.stringify(await api.app.knex('invitation_emails'))).not.toContain(secret)
+    expect(logs.some((l) => l.includes('invitation email sent'))).toBe(true)
+    expect(logs.join('\n')).not.toContain(secret)
+    expect(logs.join('\n')).not.toContain(email)
+  })
+
+  test('an email queued while the mail server is down goes out once it is back: nothing lost, not sent twice', async () => {
+    await sink!.close()
+    sink = undefined
+    const email = `later-${randomUUID()}@example.com`
+    const id = (await invite(email)).json().invitation.id
+    const waiting = await until(() => listed(id), (i) => i.email_delivery.attempts >= 3, 'three failed attempts')
+    expect(waiting.email_delivery).toMatchObject({ status: 'queued', detail: expect.stringMatching(/Cannot reach the mail server/) })
+
+    sink = await startSmtpSink(smtpPort, refused)
+    const [mail] = await sink.waitForMails(1)
+    expect(mail!.to).toEqual([email])
+    expect(tokenIn(mail!.text)).toBeDefined()
+    const sent = await until(() => listed(id), (i) => i.email_delivery.status === 'sent', 'sent')
+    expect(sent.email_delivery.detail).toBeNull()
+    await sleep(300)
+    expect(sink.mails).toHaveLength(1)
+    expect(logs.join('\n')).not.toContain(tokenIn(mail!.text)!.slice(4))
+  })
+
+  test('an address the mail server refuses for good is marked failed with the reason, and not retried', async () => {
+    const email = `refused-${randomUUID()}@example.com`
+    const id = (await invite(email)).json().invitation.id
+    const failed = await until(() => listed(id), (i) => i.email_delivery.status === 'failed', 'failed')
+    expect(failed.email_delivery).toMatchObject({ attempts: 1, detail: expect.stringMatching(/^The mail server refused the email: 550/) })
+    // The server's answer named the address: the reason keeps it out.
+    expect(failed.email_delivery.detail).not.toContain(email)
+    await sleep(300)
+    expect((await listed(id)).email_delivery.attempts).toBe(1)
+  })
+})
+
+describe('configuration', () => {
+  test('a mail server without a sender is refused at start', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' })).toThrow(/MAIL_FROM: needed with SMTP_URL/)
+    expect(() => loadConfig({ SMTP_URL: 'http://mail', MAIL_FROM: 'a@b.c' })).toThrow(/SMTP_URL/)
+    expect(loadConfig({ SMTP_URL: 'smtp://u:p@mail:587', MAIL_FROM: 'a@b.c', PUBLIC_URL: 'https://farm.example' })).toMatchObject({ publicUrl: 'https://farm.example' })
+  })
+})
