@@ -5,9 +5,10 @@
  * request (`rejected`).
  */
 import type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch } from '../api/src/schemas/edge.ts'
+import type { PoolStatsAck, PoolStatsBatch } from '../api/src/schemas/pool_stats.ts'
 import type { DeviceKeyGrant, DevicePublicKey, WrappedKeyring } from '../e2ee/mod.ts'
 
-export type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, TelemetryBatch }
+export type { DiscoveredMiner, EdgeMinersResponse, EnrollResponse, PoolStatsAck, PoolStatsBatch, TelemetryBatch }
 
 /** What went wrong, by what the caller should do about it. */
 export type ApiErrorKind =
@@ -126,6 +127,11 @@ export class ApiClient {
    */
   poolKeys(): Promise<PoolKeysReply> {
     return this.#call('GET', '/api/edge/pool-keys', 'fetch pool keys')
+  }
+
+  /** Sends one round of pool statistics; stored once per batch id, like telemetry. */
+  sendPoolStats(batch: PoolStatsBatch): Promise<PoolStatsAck> {
+    return this.#call('POST', '/api/edge/pool-stats', 'send pool statistics', batch)
   }
 
   /** Sends one batch; the API stores a batch id once, so sending it again is harmless. */

@@ -43,9 +43,10 @@ export function toBatches(samples: readonly TelemetrySample[], size = MAX_BATCH_
   return batches
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
+    if (ms <= 0 || signal?.aborted) return resolve()
     const done = () => {
       clearTimeout(timer)
       signal?.removeEventListener('abort', done)

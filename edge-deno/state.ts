@@ -5,6 +5,7 @@
  * device.json      0600  api_url, device_id, tenant_id, site_id, token (from `enroll`)
  * device_key.json  0600  the device's ECDH P-256 key pair (JWK) and its fingerprint (from `enroll`)
  * rollback.json    0600  highest v2 counter accepted per (tenant, kind, miner)
+ * pool_rollback.json 0600 the same for pool API keys (tenant, pool_api_key, key id)
  * last_sync.json   0600  the last miners list, wrapped keyring and key grant (ciphertext only)
  * spool/           0700  telemetry batches not yet acknowledged, one file each
  * ```
@@ -148,10 +149,12 @@ export async function loadDeviceKey(dir: string): Promise<DeviceKeyFile | undefi
 
 /**
  * The anti-rollback guard of this state dir, saved on every raise. A corrupt file
- * is an error, not a reset: resetting would let a stale block through.
+ * is an error, not a reset: resetting would let a stale block through. Each loop that
+ * opens blocks keeps its own file (`pool_rollback.json` for pool keys): two guards
+ * saving one file would each drop the other's counters.
  */
-export async function openRollbackGuard(dir: string): Promise<RollbackGuard> {
-  const path = `${dir}/rollback.json`
+export async function openRollbackGuard(dir: string, file = 'rollback.json'): Promise<RollbackGuard> {
+  const path = `${dir}/${file}`
   const onChange = (snapshot: unknown) => writeFileAtomicSync(path, JSON.stringify(snapshot))
   const saved = await readJson(path)
   if (saved === undefined) return createRollbackGuard(undefined, { onChange })

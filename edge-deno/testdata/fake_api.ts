@@ -3,7 +3,7 @@
  * It records every telemetry batch it receives and answers as `telemetry` says
  * (default 200, idempotent on batch_id like the real one).
  */
-import type { EdgeMinersResponse, TelemetryBatch } from '../api_client.ts'
+import type { EdgeMinersResponse, PoolKeysReply, PoolStatsBatch, TelemetryBatch } from '../api_client.ts'
 import type { DeviceKeyGrant, WrappedKeyring } from '../../e2ee/mod.ts'
 
 export interface FakeApiOptions {
@@ -17,6 +17,10 @@ export interface FakeApiOptions {
   /** Status for GET /api/edge/miners and /keyring; default 200. */
   reads?: () => number
   enroll?: Record<string, { device_id: string; tenant_id: string; site_id: string; token: string }>
+  /** What GET /api/edge/pool-keys answers (default none). */
+  poolKeys?: PoolKeysReply['pool_keys']
+  /** Status for the nth pool-stats request (0-based); default 200. */
+  poolStats?: (n: number) => number
 }
 
 export interface FakeApi extends AsyncDisposable {
@@ -30,6 +34,8 @@ export interface FakeApi extends AsyncDisposable {
   authorizations: string[]
   /** Bodies of enrolment requests, in order. */
   enrollments: { code: string; public_key?: unknown }[]
+  /** Every pool-stats body received, in order, whatever the answer. */
+  poolStats: PoolStatsBatch[]
 }
 
 export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
@@ -37,6 +43,7 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
   const stored: TelemetryBatch[] = []
   const authorizations: string[] = []
   const enrollments: { code: string; public_key?: unknown }[] = []
+  const poolStats: PoolStatsBatch[] = []
   const seen = new Set<string>()
   const json = (status: number, body: unknown) => Response.json(body, { status })
   const error = (status: number, message: string) => json(status, { statusCode: status, error: 'Error', message })
@@ -63,6 +70,13 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
       if (path === '/api/edge/miners') return json(200, options.miners ?? { tenant_id: '', site_id: '', miners: [] })
       if (path === '/api/edge/keyring') return json(200, { keyring: options.keyring ?? null, revision: options.keyring ? 1 : null })
       if (path === '/api/edge/grant') return json(200, { device_id: '', tenant_id: '', grant: options.grant ?? null })
+      if (path === '/api/edge/pool-keys') return json(200, { pool_keys: options.poolKeys ?? [] })
+    }
+    if (path === '/api/edge/pool-stats' && request.method === 'POST') {
+      const batch = await request.json() as PoolStatsBatch
+      const status = options.poolStats?.(poolStats.length) ?? 200
+      poolStats.push(batch)
+      return status === 200 ? json(200, { batch_id: batch.batch_id, accepted: batch.reports.length, duplicate: false }) : error(status, 'unavailable')
     }
     if (path === '/api/edge/telemetry' && request.method === 'POST') {
       const batch = await request.json() as TelemetryBatch
@@ -86,6 +100,7 @@ export function startFakeApi(options: FakeApiOptions = {}): FakeApi {
     stored,
     authorizations,
     enrollments,
+    poolStats,
     async [Symbol.asyncDispose]() {
       await server.shutdown()
     },
