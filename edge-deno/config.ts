@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util'
 import { defaultStateDir } from './state.ts'
 import { SPOOL_DEFAULTS } from './spool.ts'
+import { type PoolBases, parsePoolApiBases } from './pools/registry.ts'
 
 /** Everything `run` (and, in part, `enroll`) needs except secrets. */
 export interface CollectorConfig {
@@ -23,6 +24,10 @@ export interface CollectorConfig {
   refreshEvery: number
   spoolMaxBatches: number
   spoolMaxBytes: number
+  /** Time between pool-statistics rounds, ms. */
+  poolIntervalMs: number
+  /** Pool API base URLs given instead of the real hosts (`--pool-api-base`, `HASHINSIGHT_POOL_API_<NAME>`). */
+  poolApiBases: PoolBases
   once: boolean
   help: boolean
   positionals: string[]
@@ -46,6 +51,7 @@ const NUMBERS = {
   'refresh-every': { key: 'refresh_every', fallback: 10, min: 1, integer: true },
   'spool-max-batches': { key: 'spool_max_batches', fallback: SPOOL_DEFAULTS.maxBatches, min: 1, integer: true },
   'spool-max-mb': { key: 'spool_max_mb', fallback: SPOOL_DEFAULTS.maxBytes / 1024 / 1024, min: 1, integer: false },
+  'pool-interval': { key: 'pool_interval_ms', fallback: 300_000, min: 1000, integer: true },
 } as const
 type NumberFlag = keyof typeof NUMBERS
 
@@ -96,7 +102,7 @@ export async function loadConfig(args: string[], sources: ConfigSources = denoSo
       allowPositionals: true,
       options: {
         api: { type: 'string' }, 'state-dir': { type: 'string' }, config: { type: 'string' }, 'passphrase-file': { type: 'string' },
-        once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'pool-api-base': { type: 'string', multiple: true },
         ...Object.fromEntries(Object.keys(NUMBERS).map((name) => [name, { type: 'string' as const }])),
       },
     })
@@ -125,6 +131,8 @@ export async function loadConfig(args: string[], sources: ConfigSources = denoSo
     refreshEvery: num('refresh-every'),
     spoolMaxBatches: num('spool-max-batches'),
     spoolMaxBytes: Math.round(num('spool-max-mb') * 1024 * 1024),
+    poolIntervalMs: num('pool-interval'),
+    poolApiBases: parsePoolApiBases((parsed.values['pool-api-base'] as string[] | undefined) ?? [], sources.env),
     once: flags.once === true,
     help: flags.help === true,
     positionals: parsed.positionals,

@@ -24,6 +24,16 @@ Deno.test('loadConfig() takes flags over environment over the config file over d
   assert.deepEqual([flagged.apiUrl, flagged.stateDir], ['http://127.0.0.1:3', '/flag'])
 })
 
+Deno.test('loadConfig() takes the pool-statistics interval and pool API bases, defaulting to five minutes and the real pools', async () => {
+  const defaults = await loadConfig([], sources())
+  assert.deepEqual([defaults.poolIntervalMs, defaults.poolApiBases], [300_000, {}])
+  const env = { HASHINSIGHT_POOL_API_ANTPOOL: 'http://127.0.0.1:9301' }
+  const config = await loadConfig(['--pool-interval', '60000', '--pool-api-base', 'braiins=http://127.0.0.1:9300', '--pool-api-base', 'antpool=http://127.0.0.1:9302'], sources(env))
+  assert.deepEqual([config.poolIntervalMs, config.poolApiBases], [60_000, { braiins: 'http://127.0.0.1:9300', antpool: 'http://127.0.0.1:9302' }])
+  await assert.rejects(loadConfig(['--pool-api-base', 'nicehash=http://127.0.0.1:1'], sources()), /Cannot use --pool-api-base 'nicehash=.*unknown pool 'nicehash'/)
+  await assert.rejects(loadConfig(['--pool-interval', '10'], sources()), /Cannot use --pool-interval '10': expected an integer, at least 1000/)
+})
+
 Deno.test('loadConfig() refuses bad values and secrets in the config file', async (t) => {
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ['negative interval', ['--interval=-5'], {}, /Cannot use --interval '-5': expected an integer, at least 100/],

@@ -7,6 +7,7 @@ import { loadDevice, loadDeviceKey } from '../state.ts'
 import { importDevicePrivateKey } from '../../e2ee/mod.ts'
 import { type Command, fail, reasonOf } from './_command.ts'
 import { startCommandRunner } from '../control/start.ts'
+import { runPoolStats } from '../pools/start.ts'
 
 const help = `Usage: edge-deno run [options]
 
@@ -32,6 +33,9 @@ ${COMMON_FLAG_HELP}
   --spool-max-batches <n>  batches kept while the API is unreachable (default 10000)
   --spool-max-mb <n>       bytes kept in the spool, MiB (default 256); past either
                            bound the oldest batches are dropped and logged
+  --pool-interval <ms>     time between pool-statistics rounds (default 300000)
+  --pool-api-base <pool>=<url>  that pool's API instead of its real host (repeatable;
+                           env HASHINSIGHT_POOL_API_BRAIINS, HASHINSIGHT_POOL_API_ANTPOOL)
   -h, --help               show this help
 
 Exit codes: 0 done (or stopped by a signal), 1 bad set-up, 3 the API revoked this device.`
@@ -72,6 +76,11 @@ const run: Command = {
       })
       // A revoked token seen by the runner stops the collector too (and the other way round).
       const stopped = commands?.done.catch((error) => (controller.abort(), error))
+      // Pool statistics with the tenant's pool keys, at their own interval (not in one-shot cron runs).
+      const pools = config.once ? undefined : runPoolStats({
+        device, stateDir: config.stateDir, apiUrl: config.apiUrl, passphrase, devicePrivateKey, intervalMs: config.poolIntervalMs,
+        bases: config.poolApiBases, apiTimeoutMs: config.apiTimeoutMs, signal: controller.signal, log: (line) => console.error(`${new Date().toISOString()} ${line}`),
+      })
       const summary = await runCollector({
         onResolution: commands?.onResolution, onPolled: commands?.onPolled,
         stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, devicePrivateKey, once: config.once, signal: controller.signal,
@@ -81,6 +90,7 @@ const run: Command = {
       })
       controller.abort()
       const runnerError = await stopped
+      await pools
       if (runnerError) throw runnerError
       if (config.once && !summary.minersKnown) return fail('Cannot run: the miners could not be fetched from the API and none were saved earlier')
       return 0
