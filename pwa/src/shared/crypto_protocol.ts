@@ -11,6 +11,8 @@ import type { DeviceKeyGrant, DevicePublicKey } from '../../../e2ee/schema.ts'
 export interface PoolKeySecret {
   api_key: string
   api_secret: string
+  /** The pool account the pool signs with (Antpool's user id); only inside the block. */
+  account?: string
 }
 
 /** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */

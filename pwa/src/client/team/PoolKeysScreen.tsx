@@ -2,11 +2,16 @@
  * Pool API keys: label, pool, scopes and a fingerprint computed on this device
  * (never characters of the key). Owners and admins add keys and rotate them; the
  * key and secret are encrypted before they leave this device, and old versions stay.
+ * Each key shows the last statistics an edge device read from its pool with it.
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { PoolKey } from '../../shared/api_types.ts'
 import { session } from '../state.ts'
+import { PoolKeyStats } from './PoolKeyStats.tsx'
 import { addPoolKey, listPoolKeys, parseScopes, rotatePoolKey } from './pool_keys.ts'
+
+// The edge reads pools every few minutes; a minute between reloads keeps the figures current.
+const RELOAD_MS = 60_000
 
 const field = (form: FormData, name: string) => String(form.get(name) ?? '').trim()
 
@@ -19,7 +24,11 @@ export function PoolKeysScreen() {
   const mayWrite = role === 'owner' || role === 'admin'
 
   const reload = () => listPoolKeys().then(setKeys, (e: Error) => setError(e.message))
-  useEffect(() => void reload(), [])
+  useEffect(() => {
+    void reload()
+    const timer = setInterval(() => document.visibilityState === 'visible' && void listPoolKeys().then(setKeys, () => {}), RELOAD_MS)
+    return () => clearInterval(timer)
+  }, [])
 
   async function submit(event: SubmitEvent, action: (form: FormData) => Promise<unknown>) {
     event.preventDefault()
@@ -36,7 +45,10 @@ export function PoolKeysScreen() {
     }
   }
 
-  const secretOf = (form: FormData) => ({ api_key: field(form, 'api_key'), api_secret: field(form, 'api_secret') })
+  const secretOf = (form: FormData) => {
+    const account = field(form, 'account')
+    return { api_key: field(form, 'api_key'), api_secret: field(form, 'api_secret'), ...(account ? { account } : {}) }
+  }
 
   return (
     <section class="stack">
@@ -49,7 +61,9 @@ export function PoolKeysScreen() {
       {adding && (
         <form class="stack panel" aria-label="New pool key" onSubmit={(e) => void submit(e, (f) => addPoolKey({ label: field(f, 'label'), pool: field(f, 'pool'), scopes: parseScopes(field(f, 'scopes')) }, secretOf(f)))}>
           <label>Label<input name="label" required maxLength={120} placeholder="e.g. Payout watcher" /></label>
-          <label>Pool<input name="pool" required maxLength={120} placeholder="e.g. Braiins Pool" /></label>
+          <label>Pool<input name="pool" required maxLength={120} placeholder="e.g. Braiins Pool" list="pools-with-statistics" /></label>
+          <datalist id="pools-with-statistics"><option value="Braiins Pool" /><option value="Antpool" /></datalist>
+          <p class="hint">Edge devices read statistics from Braiins Pool (its access-profile token as the API key; it has no secret, so any text will do) and Antpool (key, secret and the account name).</p>
           <label>Scopes (comma-separated)<input name="scopes" placeholder="read, payouts:read" /></label>
           <SecretFields />
           <button type="submit" class="primary">Encrypt and save</button>
@@ -62,6 +76,7 @@ export function PoolKeysScreen() {
               <p><strong>{k.label}</strong> · {k.pool}</p>
               <p class="hint">{k.scopes.length ? k.scopes.join(', ') : 'no scopes'} · version {k.version}{k.version > 1 ? ` (${k.version - 1} earlier kept)` : ''}</p>
               <p>Fingerprint <code class="fingerprint">{k.fingerprint}</code></p>
+              <PoolKeyStats last={k.last_stats} />
               {mayWrite && rotating !== k.id && <button type="button" onClick={() => setRotating(k.id)}>Rotate…</button>}
               {rotating === k.id && (
                 <form class="stack" aria-label={`Rotate ${k.label}`} onSubmit={(e) => void submit(e, (f) => rotatePoolKey(k, secretOf(f)))}>
@@ -86,6 +101,7 @@ function SecretFields() {
     <>
       <label>API key<input name="api_key" required autoComplete="off" spellcheck={false} /></label>
       <label>API secret<input name="api_secret" type="password" required autoComplete="off" /></label>
+      <label>Account (Antpool: the user id the key signs for; optional)<input name="account" autoComplete="off" spellcheck={false} /></label>
     </>
   )
 }
