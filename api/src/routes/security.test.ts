@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fakeBlockV1, startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { connectSse, type SseEvent } from '../../../tests/support/sse.ts'
 import { REWRITES_PER_MINUTE } from '../plugins/app/suspicious_activity.ts'
 
 const LIMIT = 4
@@ -72,5 +73,60 @@ describe('rapid block rewrites', () => {
   test('operators cannot read security alerts', async () => {
     const operator = await api.addMember(owner, 'operator')
     expect((await api.app.inject({ method: 'GET', url: '/api/security/alerts', headers: operator.headers })).statusCode).toBe(403)
+  })
+})
+
+describe('GET /api/stream: security.alert', () => {
+  test('owners and admins receive a raised alert live and on resume; operators, viewers and other tenants never do', async () => {
+    const base = await api.app.listen({ port: 0, host: '127.0.0.1' })
+    const farmEmail = `farm-${randomUUID()}@example.com`
+    const registered = (await api.app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: farmEmail, password: 'the farm password', tenantName: 'Streamed' } })).json()
+    const farmOwner: Session = { token: registered.token, userId: registered.user.id, tenantId: registered.tenant.id, headers: { authorization: `Bearer ${registered.token}` } }
+    const call = (s: Session, url: string, payload: object) => api.app.inject({ method: 'POST', url, headers: s.headers, payload })
+    const streamOf = async (s: Session, lastEventId?: string) =>
+      connectSse(`${base}/api/stream?ticket=${encodeURIComponent((await call(s, '/api/stream/ticket', {})).json().ticket)}`, lastEventId ? { 'last-event-id': lastEventId } : {})
+    const site = (await call(farmOwner, '/api/sites', { name: 'S' })).json().id
+    const [m1, m2] = [(await call(farmOwner, `/api/sites/${site}/miners`, { name: 'm1', ip_address: '10.0.0.1' })).json().id, (await call(farmOwner, `/api/sites/${site}/miners`, { name: 'm2', ip_address: '10.0.0.2' })).json().id]
+    const changed = (miner: string) => (e: SseEvent) => e.event === 'miner.changed' && (e.data as { miner_id: string }).miner_id === miner
+    const isAlert = (e: SseEvent) => e.event === 'security.alert'
+
+    const [admin, operator, viewer] = [await api.addMember(farmOwner, 'admin', [site]), await api.addMember(farmOwner, 'operator'), await api.addMember(farmOwner, 'viewer')]
+    const stranger = await api.register()
+    const [toOwner, toAdmin, toOperator, toViewer, toStranger] = await Promise.all([streamOf(farmOwner), streamOf(admin), streamOf(operator), streamOf(viewer), streamOf(stranger)])
+    try {
+      await call(farmOwner, `/api/miners/${m1}/credentials`, { encrypted_credentials: fakeBlockV1() })
+      const before = (await toViewer.waitFor(changed(m1))).id!
+
+      for (let i = 0; i < LIMIT; i++) {
+        const res = await api.app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: `10.9.0.${i + 1}`, payload: { email: farmEmail, password: 'wrong password' } })
+        expect(res.statusCode).toBe(401)
+      }
+      const raised = await toOwner.waitFor(isAlert)
+      expect(raised.data).toEqual({ id: expect.any(String), kind: 'failed_logins', subject_type: 'user', subject_id: farmOwner.userId, count: LIMIT, window_s: 60, at: expect.any(String) })
+      // A site-limited admin reads security alerts too: they are tenant-wide.
+      expect((await toAdmin.waitFor(isAlert)).data).toEqual(raised.data)
+      expect(JSON.stringify(raised.data)).not.toContain(farmEmail)
+
+      // Whatever comes after the alert reaches the others, and the alert did not.
+      await call(farmOwner, `/api/miners/${m2}/credentials`, { encrypted_credentials: fakeBlockV1() })
+      for (const sse of [toOperator, toViewer]) {
+        await sse.waitFor(changed(m2))
+        expect(sse.events.filter(isAlert)).toEqual([])
+      }
+      expect(toStranger.events.filter(isAlert)).toEqual([])
+
+      const ownerAgain = await streamOf(farmOwner, before)
+      const viewerAgain = await streamOf(viewer, before)
+      try {
+        expect((await ownerAgain.waitFor(isAlert)).id).toBe(raised.id)
+        await viewerAgain.waitFor(changed(m2))
+        expect(viewerAgain.events.filter(isAlert)).toEqual([])
+      } finally {
+        ownerAgain.close()
+        viewerAgain.close()
+      }
+    } finally {
+      for (const sse of [toOwner, toAdmin, toOperator, toViewer, toStranger]) sse.close()
+    }
   })
 })

@@ -1,19 +1,9 @@
 /** The tenant's security alerts (plugins/app/suspicious_activity.ts), newest first (owner/admin). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
 import { requireRole } from '../lib/access.ts'
-import { Timestamp, commonErrors } from '../schemas/common.ts'
-
-const SecurityAlert = Type.Object({
-  id: Type.String(),
-  kind: Type.Union([Type.Literal('failed_logins'), Type.Literal('enrollment_attempts'), Type.Literal('rapid_block_rewrites')]),
-  subject_type: Type.String(),
-  subject_id: Type.String(),
-  count: Type.Integer(),
-  window_s: Type.Integer(),
-  at: Timestamp,
-})
-const SecurityAlertList = Type.Object({ alerts: Type.Array(SecurityAlert) })
+import { securityAlertView } from '../lib/security_alerts.ts'
+import { commonErrors } from '../schemas/common.ts'
+import { SecurityAlertList } from '../schemas/security.ts'
 
 const security: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate)
@@ -21,7 +11,7 @@ const security: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/alerts', { schema: { response: { 200: SecurityAlertList, ...commonErrors } } }, async (request) => {
     requireRole(request.actor, 'admin', 'read security alerts')
     const rows = await app.knex('security_alerts').where({ tenant_id: request.actor.tenantId }).orderBy('id', 'desc').limit(200)
-    return { alerts: rows.map((r) => ({ ...r, id: String(r.id), at: new Date(r.at).toISOString() })) }
+    return { alerts: rows.map(securityAlertView) }
   })
 }
 

@@ -1,7 +1,7 @@
 /**
  * GET /api/stream: server-sent events for the caller's tenant and sites —
  * telemetry (per-miner figures and site totals), alerts, and miner changes (so
- * other devices sync at once). Browsers authenticate with a 60-second ticket
+ * other devices sync at once); security alerts for owners and admins only. Browsers authenticate with a 60-second ticket
  * from POST /api/stream/ticket, so no long-lived token ever sits in a URL;
  * other clients may send their session token in the Authorization header.
  */

@@ -8,7 +8,8 @@
 import { ApiError, OfflineError } from './api.ts'
 import { applyCommandProgress } from './commands.ts'
 import { openLiveStream } from './dashboard/live_stream.ts'
-import type { CommandProgress } from '../shared/api_types.ts'
+import type { CommandProgress, SecurityAlert } from '../shared/api_types.ts'
+import { noteSecurityAlert } from './security_alerts.ts'
 import { pullChanges } from './sync_pull.ts'
 import { pushOutbox } from './sync_push.ts'
 import { announceMinerChanges, lastPull, serverReachable, syncActivity, syncError } from './sync_state.ts'
@@ -132,6 +133,7 @@ export function startSync(token: string, tenantId: string): () => void {
   const closeStream = openLiveStream(() => token, {
     onEvent(type, data) {
       if (type === 'command.progress') return applyCommandProgress(data as CommandProgress)
+      if (type === 'security.alert') return noteSecurityAlert(data as SecurityAlert)
       if (type !== 'miner.changed') return
       clearTimeout(pullTimer)
       pullTimer = setTimeout(() => void pull(), PULL_DEBOUNCE_MS)

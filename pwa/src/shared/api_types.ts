@@ -17,6 +17,7 @@ import type { CreatedDeviceResponse as CreatedDeviceSchema, DeviceResponse as De
 import type { PoolKeyView as PoolKeySchema } from '../../../api/src/schemas/pool_keys.ts'
 import type { RotationResponse as RotationResponseSchema, RotationView as RotationSchema } from '../../../api/src/schemas/key_rotation.ts'
 import type { CreatedInvitationResponse as CreatedInvitationSchema, MemberListResponse as MemberListSchema } from '../../../api/src/schemas/members.ts'
+import type { SecurityAlert as SecurityAlertSchema } from '../../../api/src/schemas/security.ts'
 import type { BlockKind, WrappedKeyring } from '../../../e2ee/schema.ts'
 
 export type { BlockKind, WrappedKeyring }
@@ -64,6 +65,8 @@ export type Member = MemberList['members'][number]
 export type Invitation = MemberList['invitations'][number]
 /** A new invitation and its one-time `hii_…` token (shown once; the server keeps its hash). */
 export type CreatedInvitation = Static<typeof CreatedInvitationSchema>
+/** A security alert (GET /api/security/alerts, and the stream's `security.alert` for owners and admins). */
+export type SecurityAlert = Static<typeof SecurityAlertSchema>
 /** A member's role. */
 export type Role = Member['role']
 

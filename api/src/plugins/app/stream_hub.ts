@@ -8,7 +8,10 @@
  * id (the position in both feeds) lets a reconnecting client resume exactly.
  */
 import fp from 'fastify-plugin'
+import { atLeast } from '../../lib/access.ts'
 import { formatPosition, type FeedCursor, type StreamPosition } from '../../lib/feed_cursor.ts'
+import { SECURITY_ALERT_EVENT } from '../../lib/security_alerts.ts'
+import type { Role } from '../../schemas/common.ts'
 import type { Actor } from './auth.ts'
 
 export interface StreamEvent {
@@ -45,8 +48,17 @@ const PAGE = 1000
 // that waited below the horizon for an older transaction.
 const TICK_MS = 250
 
+// Event types only some roles receive, as their reads are (GET /api/security/alerts is
+// admin+). Every other type goes to the tenant's members allowed on its site.
+const LEAST_ROLE: Record<string, Role> = { [SECURITY_ALERT_EVENT]: 'admin' }
+
+// Used for live delivery and for a Last-Event-ID replay alike: skipping an event moves no
+// cursor, so a client that may not see some events still resumes exactly.
 function visibleTo(actor: Actor, e: StreamEvent): boolean {
-  return e.tenantId === actor.tenantId && (e.siteId === null || actor.allowedSiteIds === null || actor.allowedSiteIds.includes(e.siteId))
+  if (e.tenantId !== actor.tenantId) return false
+  const least = LEAST_ROLE[e.type]
+  if (least && !atLeast(actor.role, least)) return false
+  return e.siteId === null || actor.allowedSiteIds === null || actor.allowedSiteIds.includes(e.siteId)
 }
 
 export default fp(

@@ -1,18 +1,19 @@
 /**
  * Suspicious activity: many failed sign-ins to one account, many failed enrolment
  * attempts from one address, rapid rewrites of one block. Each raises one alert per
- * window (a security_alerts row, an audit event per tenant concerned, a warning in
- * the log with ids only); sign-ins and enrolments past the limit are refused (429)
- * by their routes. Rapid rewrites are alerted only: a legitimate bulk re-encryption
+ * window (per tenant concerned: a security_alerts row, an audit event, and a
+ * `security.alert` stream event for its owners and admins; a warning in the log with
+ * ids only); sign-ins and enrolments past the limit are refused (429) by their routes. Rapid rewrites are alerted only: a legitimate bulk re-encryption
  * (a key rotation, a benchmark) writes just as fast, and refusing it would strand it.
  */
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { appendAudit } from '../../lib/audit.ts'
+import { recordSecurityAlert } from '../../lib/security_alerts.ts'
 import { WindowCounter } from '../../lib/window_counter.ts'
+import type { SecurityAlertKind } from '../../schemas/security.ts'
 
-export type SuspicionKind = 'failed_logins' | 'enrollment_attempts' | 'rapid_block_rewrites'
+export type SuspicionKind = SecurityAlertKind
 
 /** Writes of one block (tenant, subject) per minute above which an alert is raised. */
 export const REWRITES_PER_MINUTE = 60
@@ -57,10 +58,7 @@ export default fp(
     async function raise(kind: SuspicionKind, subject: { type: string; id: string }, tenantIds: (string | null)[], count: number): Promise<void> {
       app.log.warn({ alert: kind, subject_type: subject.type, subject_id: subject.id, count }, 'suspicious activity')
       await app.knex.transaction(async (trx) => {
-        for (const tenantId of tenantIds) {
-          await trx('security_alerts').insert({ tenant_id: tenantId, kind, subject_type: subject.type, subject_id: subject.id, count, window_s: WINDOW_MS / 1000 })
-          await appendAudit(trx, { tenantId, actorType: 'system', actorId: null, action: 'security.alert', targetType: subject.type, targetId: subject.id, details: { kind, count } })
-        }
+        for (const tenantId of tenantIds) await recordSecurityAlert(trx, tenantId, { kind, subject, count, windowS: WINDOW_MS / 1000 })
       })
     }
 

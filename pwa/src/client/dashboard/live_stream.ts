@@ -10,8 +10,8 @@
 import { api } from '../api.ts'
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting'
-export type LiveEventType = 'telemetry' | 'alert.raised' | 'alert.cleared' | 'miner.changed' | 'command.progress'
-const EVENT_TYPES: LiveEventType[] = ['telemetry', 'alert.raised', 'alert.cleared', 'miner.changed', 'command.progress']
+export type LiveEventType = 'telemetry' | 'alert.raised' | 'alert.cleared' | 'miner.changed' | 'command.progress' | 'security.alert'
+const EVENT_TYPES: LiveEventType[] = ['telemetry', 'alert.raised', 'alert.cleared', 'miner.changed', 'command.progress', 'security.alert']
 const MAX_DELAY_MS = 30_000
 
 export interface StreamHandlers {

@@ -1,11 +1,13 @@
 /**
- * The audit log (owner/admin): who did what to which target, and when, with the
- * result of checking the hash chain that links every event to the one before.
+ * The audit log (owner/admin): security alerts (live and recent), then who did what
+ * to which target, and when, with the result of checking the hash chain that links
+ * every event to the one before.
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { AuditEvent, AuditVerify } from '../../shared/api_types.ts'
 import { session } from '../state.ts'
 import { describeVerify, listAudit, verifyAudit } from './audit.ts'
+import { SecurityAlertsPanel } from './SecurityAlertsPanel.tsx'
 
 const short = (id: string | null) => (id ? id.slice(0, 8) : '—')
 
@@ -46,6 +48,8 @@ export function AuditScreen() {
         <h1 class="grow">Audit log</h1>
         <button type="button" onClick={() => void load()}>Check again</button>
       </div>
+      <SecurityAlertsPanel />
+      <h2>Events</h2>
       <p class="hint">Every change is recorded here, each event sealed with a hash of the one before, so an edited or deleted event breaks the chain.</p>
       {check && <p class={check.ok ? 'ok' : 'error'} role="status" data-chain={check.ok ? 'intact' : 'broken'}>{describeVerify(check)}</p>}
       {error && <p class="error" role="alert">{error}</p>}
