@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApi, type Session, type TestApi } from '../../../../tests/support/api.ts'
 import { startSmtpSink, type SmtpSink } from '../../../../tests/support/smtp_sink.ts'
-import { LOG_SERIALIZERS, REDACTED_PATHS } from '../../app.ts'
+import { LOG_SERIALIZERS, REDACTED_PATHS, buildApp } from '../../app.ts'
 import { loadConfig } from '../../config.ts'
 import { freePort } from '../../db/embedded_postgres.ts'
 
@@ -107,6 +107,42 @@ describe('POST /api/members/invitations with a mail server', () => {
     expect(failed.email_delivery.detail).not.toContain(email)
     await sleep(300)
     expect((await listed(id)).email_delivery.attempts).toBe(1)
+  })
+})
+
+describe('the outbox across a restart', () => {
+  test('an email queued by a process that could not send it is sent once by the next process on the same database', async () => {
+    // The database's own API sends nothing (no SMTP_URL): only the two processes below do.
+    const holder = await startTestApi()
+    const farm = await holder.register()
+    const config = { ...holder.app.config, mailFrom: 'farm@example.com', publicUrl: 'https://farm.example', mailRetryMs: 50 }
+    const email = `restart-${randomUUID()}@example.com`
+    const first = await buildApp({ ...config, smtpUrl: `smtp://127.0.0.1:${await freePort()}` }, false)
+    const other = await startSmtpSink()
+    try {
+      await first.ready()
+      const id = (await first.inject({ method: 'POST', url: '/api/members/invitations', headers: farm.headers, payload: { email, role: 'viewer' } })).json().invitation.id
+      const row = () => holder.app.knex('invitation_emails').where({ invitation_id: id }).first()
+      await until(row, (r) => r.attempts >= 2, 'two failed attempts')
+      await first.close()
+
+      const next = await buildApp({ ...config, smtpUrl: other.url }, false)
+      try {
+        await next.ready()
+        const [mail] = await other.waitForMails(1)
+        expect(mail!.to).toEqual([email])
+        expect(tokenIn(mail!.text)).toBeDefined()
+        await until(row, (r) => r.status === 'sent', 'sent')
+        await sleep(300)
+        expect(other.mails).toHaveLength(1)
+      } finally {
+        await next.close()
+      }
+    } finally {
+      await first.close()
+      await other.close()
+      await holder.close()
+    }
   })
 })
 
