@@ -143,24 +143,26 @@ async function applyLive(trx: Knex.Transaction, tenantId: string, siteId: string
   const known = new Set(states.filter((r) => r.has_live).map((r) => r.miner_id))
   const existing = rows.filter((r) => known.has(r.miner_id))
   const fresh = rows.filter((r) => !known.has(r.miner_id))
-  const LIVE_ROW = `miner_id uuid, at timestamptz, online boolean, hashrate_ths float8, hashrate_ewma_ths float8,
-    temp_chip_max_c float8, power_w float8, accepted_shares bigint, rejected_shares bigint`
+  // Each column as one typed array: PostgreSQL reads them about twice as fast as
+  // json_to_recordset parses the same rows from JSON text.
+  const columns = (of: typeof rows): Knex.RawBinding[] => [
+    of.map((r) => r.miner_id), of.map((r) => r.at), of.map((r) => r.online), of.map((r) => r.hashrate_ths), of.map((r) => r.hashrate_ewma_ths),
+    of.map((r) => r.temp_chip_max_c), of.map((r) => r.power_w), of.map((r) => r.accepted_shares), of.map((r) => r.rejected_shares),
+  ] as Knex.RawBinding[]
+  const LIVE_ROWS = `unnest(?::uuid[], ?::timestamptz[], ?::boolean[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::bigint[], ?::bigint[])
+    AS r(miner_id, at, online, hashrate_ths, hashrate_ewma_ths, temp_chip_max_c, power_w, accepted_shares, rejected_shares)`
   const SET_LIVE = `at = r.at, online = r.online, hashrate_ths = r.hashrate_ths, hashrate_ewma_ths = r.hashrate_ewma_ths,
     temp_chip_max_c = r.temp_chip_max_c, power_w = r.power_w, accepted_shares = r.accepted_shares, rejected_shares = r.rejected_shares`
   if (existing.length) {
-    await trx.raw(
-      `UPDATE miner_live l SET ${SET_LIVE} FROM json_to_recordset(?::json) AS r(${LIVE_ROW})
-        WHERE l.miner_id = r.miner_id AND l.at <= r.at`,
-      [JSON.stringify(existing)],
-    )
+    await trx.raw(`UPDATE miner_live l SET ${SET_LIVE} FROM ${LIVE_ROWS} WHERE l.miner_id = r.miner_id AND l.at <= r.at`, columns(existing))
   }
   if (fresh.length) {
     await trx.raw(
       `INSERT INTO miner_live (miner_id, tenant_id, site_id, at, online, hashrate_ths, hashrate_ewma_ths, temp_chip_max_c, power_w, accepted_shares, rejected_shares)
        SELECT r.miner_id, ?, ?, r.at, r.online, r.hashrate_ths, r.hashrate_ewma_ths, r.temp_chip_max_c, r.power_w, r.accepted_shares, r.rejected_shares
-         FROM json_to_recordset(?::json) AS r(${LIVE_ROW})
+         FROM ${LIVE_ROWS}
        ON CONFLICT (miner_id) DO UPDATE SET ${SET_LIVE.replace(/r\./g, 'EXCLUDED.')} WHERE miner_live.at <= EXCLUDED.at`,
-      [tenantId, siteId, JSON.stringify(fresh)],
+      [tenantId, siteId, ...columns(fresh)],
     )
   }
   // Clears first: a miner's alert cleared and raised again in one batch then stays unique while open.
