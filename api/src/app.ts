@@ -68,9 +68,10 @@ function isDatabaseUnavailable(err: { code?: string; name?: string }): boolean {
   return err.name === 'KnexTimeoutError' || ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(err.code ?? '')
 }
 
-// Values that slip past the schemas but that PostgreSQL refuses are the caller's fault.
+// Values that slip past the schemas but that PostgreSQL refuses are the caller's fault
+// (22P05: a \u0000 in JSON that becomes text).
 function isBadData(err: { code?: string }): boolean {
-  return ['22P02', '22021', '22001', '22003', '22007', '22008'].includes(err.code ?? '')
+  return ['22P02', '22P05', '22021', '22001', '22003', '22007', '22008'].includes(err.code ?? '')
 }
 
 /**

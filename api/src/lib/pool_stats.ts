@@ -5,7 +5,8 @@
  * transaction, so the route owns the transaction.
  */
 import type { Knex } from 'knex'
-import { Forbidden } from '../errors.ts'
+import { BadInput, Forbidden } from '../errors.ts'
+import { ADDRESS } from './address_text.ts'
 import type { PoolKeyStatsView, PoolStatsError, PoolStatsReport } from '../schemas/pool_stats.ts'
 
 export interface PoolStatsBatchInput {
@@ -30,6 +31,38 @@ interface StatsRow {
 }
 
 const iso = (d: Date) => new Date(d).toISOString()
+
+/**
+ * How far a report's taken_at may be ahead of this server's clock. The listing shows
+ * the report taken last, not the one received last, so that rounds an edge delivers
+ * late from its spool never hide newer figures; a time in the future would then pin
+ * one report as "last" until the clock caught up, so it is refused. Five minutes
+ * allows for ordinary clock drift between the edge and the server.
+ */
+export const MAX_TAKEN_AHEAD_MS = 5 * 60_000
+
+/**
+ * What the schema cannot say about a batch: each report has figures or an error,
+ * names its key once, carries no address in its message and was not taken in the future.
+ * @throws BadInput naming the pool key at fault (nothing is stored)
+ */
+export function checkPoolStatsReports(reports: readonly PoolStatsReport[], now: Date): void {
+  const action = 'store pool statistics'
+  const latest = now.getTime() + MAX_TAKEN_AHEAD_MS
+  const seen = new Set<string>()
+  for (const r of reports) {
+    if ((r.stats === null) === (r.error === null)) throw new BadInput(action, `the report of pool key ${r.pool_key_id} must have either stats or an error`)
+    if (seen.has(r.pool_key_id)) throw new BadInput(action, `pool key ${r.pool_key_id} is reported twice in one batch`)
+    seen.add(r.pool_key_id)
+    if (r.error && ADDRESS.test(r.error.message)) throw new BadInput(action, `the error message of pool key ${r.pool_key_id} contains an address`)
+    if (Date.parse(r.taken_at) > latest) {
+      throw new BadInput(action, `the report of pool key ${r.pool_key_id} was taken at ${r.taken_at}, more than 5 minutes after the server's time ${now.toISOString()}; check the edge device's clock`)
+    }
+  }
+}
+
+// As toISOString() writes it ('…T11:00:00.000Z'), not PostgreSQL's '+00:00', so stream readers see one time format.
+const ISO_UTC = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 const REPORT_ROW = `pool_key_id uuid, taken_at timestamptz, hashrate_ths float8, hashrate_24h_ths float8, workers_online int, workers_offline int,
   balance_btc float8, last_share_at timestamptz, error_kind text, error_message text`
 
@@ -68,7 +101,7 @@ export const poolStats = {
          RETURNING pool_key_id, taken_at, error_kind
        ), events AS (
          INSERT INTO stream_events (tenant_id, site_id, type, data)
-         SELECT ?::uuid, NULL, 'pool.stats', json_build_object('pool_key_id', pool_key_id, 'taken_at', taken_at, 'ok', error_kind IS NULL) FROM ins
+         SELECT ?::uuid, NULL, 'pool.stats', json_build_object('pool_key_id', pool_key_id, 'taken_at', ${ISO_UTC('taken_at')}, 'ok', error_kind IS NULL) FROM ins
        )
        SELECT count(*)::int AS n FROM ins`,
       [input.tenantId, input.deviceId, input.batchId, JSON.stringify(rows), input.tenantId],

@@ -14,7 +14,7 @@ import { storeTelemetryBatch } from '../lib/live_ingest.ts'
 import { deviceKeyFingerprint } from '../lib/device_keys.ts'
 import { newDeviceToken, normalizeEnrollmentCode, sha256Hex } from '../lib/device_tokens.ts'
 import { poolKeyView, poolKeys } from '../lib/pool_keys.ts'
-import { poolStats } from '../lib/pool_stats.ts'
+import { checkPoolStatsReports, poolStats } from '../lib/pool_stats.ts'
 import { Keyring } from '../models/keyring.ts'
 import { commonErrors } from '../schemas/common.ts'
 import { AddMinersBody, AddMinersResponse, EdgeGrantResponse, EdgeMinersResponse, EnrollBody, EnrollResponse, TelemetryAck, TelemetryBatch } from '../schemas/edge.ts'
@@ -126,14 +126,7 @@ const edge: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => {
       const { batch_id, reports } = request.body
       const { id: deviceId, tenantId } = request.device
-      const action = 'store pool statistics'
-      const seen = new Set<string>()
-      for (const r of reports) {
-        if ((r.stats === null) === (r.error === null)) throw new BadInput(action, `the report of pool key ${r.pool_key_id} must have either stats or an error`)
-        if (seen.has(r.pool_key_id)) throw new BadInput(action, `pool key ${r.pool_key_id} is reported twice in one batch`)
-        seen.add(r.pool_key_id)
-        if (r.error && ADDRESS.test(r.error.message)) throw new BadInput(action, `the error message of pool key ${r.pool_key_id} contains an address`)
-      }
+      checkPoolStatsReports(reports, new Date())
       const accepted = await app.knex.transaction((trx) => poolStats.store(trx, { batchId: batch_id, deviceId, tenantId, reports }))
       return { batch_id, accepted, duplicate: accepted === 0 }
     })

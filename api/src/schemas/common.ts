@@ -31,5 +31,11 @@ export const SiteParams = Type.Object({ siteId: Uuid }, { additionalProperties: 
 export type IdParams = Static<typeof IdParams>
 export type SiteParams = Static<typeof SiteParams>
 
+// C0 controls and DEL: NUL cannot be stored in PostgreSQL text (22P05), the others garble logs and screens.
+const NOT_CONTROL = '[^\\u0000-\\u001f\\u007f]'
+
+/** A pattern for text shown to people (messages from devices, say): no control characters. */
+export const NO_CONTROL_CHARACTERS = `^${NOT_CONTROL}*$`
+
 /** A name a person types: trimmed, no control characters. */
-export const DisplayName = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' })
+export const DisplayName = Type.String({ minLength: 1, maxLength: 120, pattern: `^${NOT_CONTROL}*[^\\s\\u0000-\\u001f\\u007f]${NOT_CONTROL}*$` })

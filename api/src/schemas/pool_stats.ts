@@ -4,7 +4,12 @@
  * key, the secret or the pool account, which stay inside the key's block.
  */
 import Type, { type Static } from 'typebox'
-import { Timestamp, Uuid } from './common.ts'
+import { NO_CONTROL_CHARACTERS, Timestamp, Uuid } from './common.ts'
+
+/** Reports per batch; the edge splits a round with more keys into several batches. */
+export const MAX_REPORTS_PER_BATCH = 500
+/** Length of an error message; the edge shortens longer ones. */
+export const MAX_ERROR_MESSAGE = 300
 
 const Count = Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()])
 const Hashrate = Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()])
@@ -22,14 +27,18 @@ export const PoolStatsFigures = Type.Object(
   { additionalProperties: false },
 )
 
-/** Why a key gave no figures: its block did not open, its pool is not supported, the pool refused or failed. */
+/**
+ * Why a key gave no figures: its block did not open, its pool is not supported, the
+ * server's pool label differs from the one sealed in the block (mismatch), the pool
+ * refused or failed, or its answer held figures out of range (invalid).
+ */
 export const PoolStatsError = Type.Object(
   {
     kind: Type.Union([
       Type.Literal('decrypt'), Type.Literal('unsupported'), Type.Literal('auth'), Type.Literal('unreachable'),
-      Type.Literal('timeout'), Type.Literal('rate_limited'), Type.Literal('server'), Type.Literal('invalid'),
+      Type.Literal('timeout'), Type.Literal('rate_limited'), Type.Literal('server'), Type.Literal('invalid'), Type.Literal('mismatch'),
     ]),
-    message: Type.String({ minLength: 1, maxLength: 300 }),
+    message: Type.String({ minLength: 1, maxLength: MAX_ERROR_MESSAGE, pattern: NO_CONTROL_CHARACTERS, description: 'text without control characters' }),
   },
   { additionalProperties: false },
 )
@@ -49,7 +58,7 @@ export const PoolStatsBatch = Type.Object(
   {
     /** Chosen by the edge; a batch sent twice is stored once. */
     batch_id: Uuid,
-    reports: Type.Array(PoolStatsReport, { minItems: 1, maxItems: 500 }),
+    reports: Type.Array(PoolStatsReport, { minItems: 1, maxItems: MAX_REPORTS_PER_BATCH }),
   },
   { additionalProperties: false },
 )
