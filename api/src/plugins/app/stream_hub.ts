@@ -48,16 +48,31 @@ const PAGE = 1000
 // that waited below the horizon for an older transaction.
 const TICK_MS = 250
 
-// Event types only some roles receive, as their reads are (GET /api/security/alerts is
-// admin+). Every other type goes to the tenant's members allowed on its site.
-const LEAST_ROLE: Record<string, Role> = { [SECURITY_ALERT_EVENT]: 'admin' }
+// Written by lib/pool_stats.ts (in its SQL) for each stored report: a pool key's id, time and success.
+const POOL_STATS_EVENT = 'pool.stats'
+
+/** Who may receive an event type beyond its tenant and site: the least role, and whether every site is needed. */
+interface Audience {
+  least: Role
+  allSites?: boolean
+}
+
+// Event types only some members receive, as they may read what the event tells. Every
+// other type goes to the tenant's members allowed on its site.
+const AUDIENCE: Record<string, Audience> = {
+  // GET /api/security/alerts is admin+; alerts are tenant-wide, so site-limited admins get them too.
+  [SECURITY_ALERT_EVENT]: { least: 'admin' },
+  // Pool keys span every site: operators and above with all sites read them (routes/pool_keys.ts).
+  [POOL_STATS_EVENT]: { least: 'operator', allSites: true },
+}
 
 // Used for live delivery and for a Last-Event-ID replay alike: skipping an event moves no
 // cursor, so a client that may not see some events still resumes exactly.
 function visibleTo(actor: Actor, e: StreamEvent): boolean {
   if (e.tenantId !== actor.tenantId) return false
-  const least = LEAST_ROLE[e.type]
-  if (least && !atLeast(actor.role, least)) return false
+  const audience = AUDIENCE[e.type]
+  if (audience && !atLeast(actor.role, audience.least)) return false
+  if (audience?.allSites && actor.allowedSiteIds !== null) return false
   return e.siteId === null || actor.allowedSiteIds === null || actor.allowedSiteIds.includes(e.siteId)
 }
 
@@ -135,15 +150,39 @@ export default fp(
       }, 5)
     }
     app.dbEvents.on('stream_events', soon)
-    // A member removed or moved to other sites is re-checked on open streams at once.
-    app.dbEvents.on('membership_changed', (key) => {
-      for (const c of clients) {
-        if (`${c.actor.userId}:${c.actor.tenantId}` !== key) continue
-        void app.resolveActor(c.actor.userId, c.actor.tenantId).then((actor) => {
-          if (actor) c.actor = actor
-          else c.close('membership ended')
-        })
+
+    // A client waiting for its replay is not in `clients` yet, but a change to its membership
+    // must still reach it: both sets are re-checked.
+    const joining = new Set<StreamClient>()
+    const refreshes = new WeakMap<StreamClient, number>()
+    /**
+     * Reads the client's current role and sites, or closes it when it is no longer a member
+     * (or its membership cannot be read: it reconnects, authenticates again and resumes).
+     */
+    async function refresh(c: StreamClient): Promise<void> {
+      // Only the latest refresh of a client counts: an older one that ends later holds an older role.
+      const n = (refreshes.get(c) ?? 0) + 1
+      refreshes.set(c, n)
+      const actor = await app.resolveActor(c.actor.userId, c.actor.tenantId).catch((err: Error) => {
+        app.log.warn({ err: { message: err.message } }, 'stream: cannot re-check a membership; closing the stream')
+        return null
+      })
+      if (refreshes.get(c) !== n || !(clients.has(c) || joining.has(c))) return
+      if (actor) {
+        c.actor = actor
+        return
       }
+      clients.delete(c)
+      joining.delete(c)
+      c.close(actor === null ? 'cannot check membership' : 'membership ended')
+    }
+    // A member removed or moved to other roles or sites is re-checked on open streams at once.
+    app.dbEvents.on('membership_changed', (key) => {
+      for (const c of [...clients, ...joining]) if (`${c.actor.userId}:${c.actor.tenantId}` === key) void refresh(c)
+    })
+    // While the LISTEN connection was down, changes went unannounced: re-check every stream.
+    app.dbEvents.onState((listening) => {
+      if (listening) for (const c of [...clients, ...joining]) void refresh(c)
     })
     const tick = setInterval(() => void drain(), TICK_MS)
     tick.unref()
@@ -156,21 +195,37 @@ export default fp(
       closed = true
       clearInterval(tick)
       clearTimeout(pending)
-      for (const c of clients) c.close('server shutting down')
+      for (const c of [...clients, ...joining]) c.close('server shutting down')
       clients.clear()
+      joining.clear()
     })
 
     app.decorate('streamHub', {
-      attach: (client: StreamClient, since?: StreamPosition) => serial(async () => {
-        position ??= await horizon()
-        if (since) {
-          const { events } = await read(since, position, client.actor.tenantId)
-          for (const e of events) if (visibleTo(client.actor, e)) client.send(e)
-        }
-        clients.add(client)
-      }),
+      attach: (client: StreamClient, since?: StreamPosition) => {
+        joining.add(client)
+        return serial(async () => {
+          try {
+            position ??= await horizon()
+            if (since) {
+              const { events } = await read(since, position, client.actor.tenantId)
+              // A refresh that ended during the read has already set client.actor (or closed it).
+              for (const e of events) if (joining.has(client) && visibleTo(client.actor, e)) client.send(e)
+            }
+          } catch (err) {
+            joining.delete(client)
+            throw err
+          }
+          // Closed while it waited or replayed (its membership ended, or it went away).
+          if (!joining.delete(client)) return
+          clients.add(client)
+          // The role was read before attach was called; a change announced in between found the
+          // client in neither set. Read it again before any live event goes to it.
+          await refresh(client)
+        })
+      },
       detach: (client: StreamClient) => {
         clients.delete(client)
+        joining.delete(client)
       },
       get position() {
         return position ?? { events: { txid: '0', seq: 0 }, changes: { txid: '0', seq: 0 } }
