@@ -129,8 +129,8 @@ export class ApiClient {
     return this.#call('GET', '/api/edge/pool-keys', 'fetch pool keys')
   }
 
-  /** Sends one round of pool statistics; stored once per batch id, like telemetry. */
-  sendPoolStats(batch: PoolStatsBatch): Promise<PoolStatsAck> {
+  /** Sends one batch of pool statistics (as spooled text, or an object); stored once per batch id, like telemetry. */
+  sendPoolStats(batch: PoolStatsBatch | string): Promise<PoolStatsAck> {
     return this.#call('POST', '/api/edge/pool-stats', 'send pool statistics', batch)
   }
 

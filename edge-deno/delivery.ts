@@ -4,6 +4,7 @@
  * it (accepted or duplicate). A crash loses nothing but can replay the batch in
  * flight, which the API, idempotent on batch_id, stores once. Batches go out oldest
  * first, one at a time, so the API sees them in the order they were made.
+ * Pool statistics go through the same spool flush ({@linkcode flushSpool}).
  */
 import { ApiError, type TelemetryAck, type TelemetryBatch } from './api_client.ts'
 import type { TelemetrySample } from './sample.ts'
@@ -38,9 +39,14 @@ export interface FlushResult {
  * @example toBatches(samples, 5000).length // Math.ceil(samples.length / 5000)
  */
 export function toBatches(samples: readonly TelemetrySample[], size = MAX_BATCH_SAMPLES): TelemetryBatch[] {
-  const batches: TelemetryBatch[] = []
-  for (let i = 0; i < samples.length; i += size) batches.push({ batch_id: crypto.randomUUID(), samples: samples.slice(i, i + size) })
-  return batches
+  return chunks(samples, size).map((part) => ({ batch_id: crypto.randomUUID(), samples: part }))
+}
+
+/** `items` in runs of at most `size`, in order: [1,2,3] by 2 → [[1,2],[3]]. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = []
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size))
+  return parts
 }
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
@@ -80,52 +86,75 @@ export class Delivery {
    * stays unreachable through the retries.
    * @throws {ApiError} kind 'revoked' when the API refuses the device token: stop the collector
    */
-  async flush(): Promise<FlushResult> {
-    const { spool, log, signal } = this.#o
-    const delays = this.#o.retryDelaysMs ?? [500, 2000, 5000]
-    const result: FlushResult = { sent: 0, duplicates: 0, refused: 0, pending: 0 }
-    let entry
-    while ((entry = spool.oldest()) && !signal?.aborted) {
-      let text: string
+  flush(): Promise<FlushResult> {
+    const { api, spool, log, retryDelaysMs, signal } = this.#o
+    return flushSpool({ spool, noun: 'telemetry', send: (text) => api.sendTelemetry(text), log, retryDelaysMs, signal })
+  }
+}
+
+export interface FlushOptions {
+  spool: Spool
+  /** What the batches hold, for the log: 'telemetry', 'pool statistics'. */
+  noun: string
+  /** Sends one batch's JSON text; the API stores a batch id once. */
+  send(text: string): Promise<{ duplicate: boolean }>
+  log: (line: string) => void
+  /** Waits between attempts at one batch before leaving it for the next flush (default 0.5 s, 2 s, 5 s). */
+  retryDelaysMs?: readonly number[]
+  signal?: AbortSignal
+}
+
+/**
+ * Sends a spool's batches, oldest first, each deleted once the API acknowledged it
+ * (or refused it as invalid: sending it again would be refused again), until the
+ * spool is empty or the API stays unreachable through the retries.
+ * @throws {ApiError} kind 'revoked' when the API refuses the device token
+ */
+export async function flushSpool(options: FlushOptions): Promise<FlushResult> {
+  const { spool, noun, log, signal } = options
+  const delays = options.retryDelaysMs ?? [500, 2000, 5000]
+  const result: FlushResult = { sent: 0, duplicates: 0, refused: 0, pending: 0 }
+  let entry
+  while ((entry = spool.oldest()) && !signal?.aborted) {
+    let text: string
+    try {
+      text = await spool.read(entry)
+    } catch (error) {
+      log(`Dropped spooled ${noun} batch ${entry.batchId}: cannot read it (${(error as Error).message})`)
+      await spool.remove(entry)
+      continue
+    }
+    let lastError: ApiError | undefined
+    for (let attempt = 0; attempt <= delays.length && !signal?.aborted; attempt++) {
+      if (attempt > 0) await sleep(delays[attempt - 1], signal)
+      if (signal?.aborted) break
       try {
-        text = await spool.read(entry)
-      } catch (error) {
-        log(`Dropped spooled telemetry batch ${entry.batchId}: cannot read it (${(error as Error).message})`)
+        const ack = await options.send(text)
         await spool.remove(entry)
-        continue
-      }
-      let lastError: ApiError | undefined
-      for (let attempt = 0; attempt <= delays.length && !signal?.aborted; attempt++) {
-        if (attempt > 0) await sleep(delays[attempt - 1], signal)
-        if (signal?.aborted) break
-        try {
-          const ack = await this.#o.api.sendTelemetry(text)
+        if (ack.duplicate) result.duplicates++
+        else result.sent++
+        lastError = undefined
+        break
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error
+        if (error.kind === 'revoked') throw error
+        if (error.kind === 'rejected') {
+          // Sending it again would be refused again: a batch must not block the spool forever.
+          log(`Dropped ${noun} batch ${entry.batchId}: the API refused it as invalid: ${error.message}`)
           await spool.remove(entry)
-          if (ack.duplicate) result.duplicates++
-          else result.sent++
+          result.refused++
           lastError = undefined
           break
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error
-          if (error.kind === 'revoked') throw error
-          if (error.kind === 'rejected') {
-            // Sending it again would be refused again: a batch must not block the spool forever.
-            log(`Dropped telemetry batch ${entry.batchId}: the API refused it as invalid: ${error.message}`)
-            await spool.remove(entry)
-            result.refused++
-            lastError = undefined
-            break
-          }
-          lastError = error
         }
-      }
-      if (lastError || signal?.aborted) {
-        result.pending = spool.size
-        if (lastError) log(`${lastError.message}; ${spool.size} telemetry batches kept in the spool for later`)
-        return result
+        lastError = error
       }
     }
-    result.pending = spool.size
-    return result
+    if (lastError || signal?.aborted) {
+      result.pending = spool.size
+      if (lastError) log(`${lastError.message}; ${spool.size} ${noun} batches kept in the spool for later`)
+      return result
+    }
   }
+  result.pending = spool.size
+  return result
 }

@@ -1,14 +1,14 @@
 /**
- * The telemetry spool: batches waiting for the API's acknowledgement, one JSON file
- * per batch in `<state-dir>/spool/`, named `<sequence>-<batch_id>.json` so the
- * directory's sort order is the order they were made. Files are written atomically.
+ * A spool of batches waiting for the API's acknowledgement (telemetry in
+ * `<state-dir>/spool/`, pool statistics in `<state-dir>/pool_spool/`), one JSON file
+ * per batch, named `<sequence>-<batch_id>.json` so the directory's sort order is the
+ * order they were made. Files are written atomically.
  *
  * Bounded by count and bytes: adding past either bound drops the OLDEST batches
- * (the newest telemetry is worth more) and reports how many. The in-memory index
+ * (the newest figures are worth more) and reports how many. The in-memory index
  * holds one small entry per file, so it is bounded by the same limits.
  */
 import { ensureDir, writeFileAtomic } from './state.ts'
-import type { TelemetryBatch } from './api_client.ts'
 
 /** Default bounds: 10 000 batches or 256 MiB, whichever comes first. */
 export const SPOOL_DEFAULTS = { maxBatches: 10_000, maxBytes: 256 * 1024 * 1024 } as const
@@ -16,6 +16,11 @@ export const SPOOL_DEFAULTS = { maxBatches: 10_000, maxBytes: 256 * 1024 * 1024 
 export interface SpoolOptions {
   maxBatches?: number
   maxBytes?: number
+}
+
+/** What a spool holds: any batch the API stores once per id. */
+export interface SpoolableBatch {
+  batch_id: string
 }
 
 /** One spooled batch. */
@@ -85,7 +90,7 @@ export class Spool {
   }
 
   /** Writes `batch` to disk, then drops the oldest batches beyond the bounds (never the one just added). */
-  async add(batch: TelemetryBatch): Promise<Dropped> {
+  async add(batch: SpoolableBatch): Promise<Dropped> {
     const text = JSON.stringify(batch)
     const name = `${String(this.#next++).padStart(16, '0')}-${batch.batch_id}.json`
     await writeFileAtomic(`${this.dir}/${name}`, text)

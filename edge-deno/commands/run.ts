@@ -15,7 +15,8 @@ Polls the site's miners and pushes their telemetry to the API. Miner secrets are
 decrypted here, with the data key the owner granted this device (see 'enroll') or
 with the passphrase, and never leave this machine; telemetry carries
 miner ids, never addresses or pool accounts. When the API is unreachable, batches
-wait in <state-dir>/spool and go out, oldest first, when it is back.
+wait in <state-dir>/spool (pool statistics in <state-dir>/pool_spool, through
+restarts) and go out, oldest first, when it is back.
 
 Options:
 ${COMMON_FLAG_HELP}
