@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Unauthorized } from '../../errors.ts'
 import { MembershipCache, type CachedMembership } from '../../lib/membership_cache.ts'
+import { VerifiedTokens } from '../../lib/verified_tokens.ts'
 import { Membership } from '../../models/membership.ts'
 import type { Role } from '../../schemas/common.ts'
 
@@ -34,6 +35,7 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const cache = new MembershipCache()
+    const verified = new VerifiedTokens()
     app.dbEvents.on('membership_changed', (key) => cache.invalidate(key))
     app.dbEvents.onState((listening) => cache.setEnabled(listening))
 
@@ -57,10 +59,17 @@ export default fp(
     })
     app.decorateRequest('actor', null as unknown as Actor)
     app.decorate('authenticate', async (request: FastifyRequest) => {
-      try {
-        await request.jwtVerify()
-      } catch {
-        throw new Unauthorized('Missing, expired or invalid session token')
+      const header = request.headers.authorization
+      const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined
+      const known = token === undefined ? undefined : verified.get(token)
+      if (known) request.user = known
+      else {
+        try {
+          await request.jwtVerify()
+        } catch {
+          throw new Unauthorized('Missing, expired or invalid session token')
+        }
+        if (token !== undefined) verified.set(token, request.user)
       }
       // Tokens made for one purpose (a stream ticket) do not open the API.
       if (request.user.purpose) throw new Unauthorized('Missing, expired or invalid session token')

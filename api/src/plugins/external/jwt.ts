@@ -23,9 +23,8 @@ export default fp(
     await app.register(jwt, {
       secret: app.config.jwtSecret,
       sign: { expiresIn: app.config.tokenTtl, algorithm: 'HS256' },
-      // Verified tokens are cached (keyed by a hash of the token) until they expire
-      // or for 10 minutes: a request then costs no HMAC or JSON parsing to authenticate.
-      verify: { algorithms: ['HS256'], cache: 10_000 } as { algorithms: ['HS256'] },
+      // Session routes keep verified tokens themselves (lib/verified_tokens.ts).
+      verify: { algorithms: ['HS256'] },
     })
   },
   { name: 'jwt', dependencies: ['config'] },
