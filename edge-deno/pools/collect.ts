@@ -3,9 +3,11 @@
  * data key (kind `pool_api_key`, subject the key's id), the pool it names queried
  * with the decrypted key, and one report per key — figures, or why there are none.
  * One key's failure never stops the others, and no message carries a character of
- * a key, a secret, an account or an address.
+ * a key, a secret, an account or an address. The pool asked is the one sealed in the
+ * block: the plaintext `pool` label is the server's to change, and a hostile server
+ * relabelling an Antpool key as Braiins would otherwise have it sent to Braiins.
  */
-import type { PoolStatsReport } from '../../api/src/schemas/pool_stats.ts'
+import { MAX_ERROR_MESSAGE, type PoolStatsReport } from '../../api/src/schemas/pool_stats.ts'
 import { ADDRESS } from '../../api/src/lib/address_text.ts'
 import type { WrappedKeyring } from '../../e2ee/mod.ts'
 import type { PoolKeysReply } from '../api_client.ts'
@@ -28,14 +30,13 @@ export interface CollectOptions {
   fetch?: typeof fetch
 }
 
-const MAX_MESSAGE = 300
 
 /** Hides every secret and address in `message` and bounds its length. */
 function safeMessage(message: string, secrets: readonly string[]): string {
   let text = message
   for (const s of secrets) if (s.length > 0) text = text.split(s).join('[hidden]')
   text = text.replace(new RegExp(ADDRESS.source, 'gi'), '[address]')
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text
+  return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text
 }
 
 function credentialsOf(value: Record<string, unknown>): PoolCredentials {
@@ -43,6 +44,19 @@ function credentialsOf(value: Record<string, unknown>): PoolCredentials {
   const api_key = text(value.api_key)
   if (!api_key) throw new PoolQueryError('unsupported', 'Cannot query the pool: the key\'s block holds no api_key')
   return { api_key, api_secret: text(value.api_secret), account: text(value.account) }
+}
+
+/**
+ * The pool to ask: the one the owner's device sealed beside the key. Blocks sealed
+ * before the pool name was (no `pool` inside) keep working from the server's label.
+ * @throws {PoolQueryError} kind 'mismatch' when the server's label differs from the sealed name
+ */
+function poolOf(key: PoolKeyEntry, value: Record<string, unknown>): string {
+  if (typeof value.pool !== 'string') return key.pool
+  if (value.pool !== key.pool) {
+    throw new PoolQueryError('mismatch', `Cannot query the pool: the server labels this key '${key.pool}' but it was sealed for '${value.pool}'; no pool was asked (correct the label, or rotate the key)`)
+  }
+  return value.pool
 }
 
 /** Queries every key in turn (pools limit requests per address); never throws for one key. */
@@ -55,16 +69,18 @@ export async function collectPoolStats(keys: readonly PoolKeyEntry[], options: C
     const taken_at = new Date().toISOString()
     let secrets: string[] = []
     try {
-      let credentials: PoolCredentials
+      let opened: Record<string, unknown>
       try {
-        credentials = credentialsOf(await opener.open('pool_api_key', key.id, key.block, keyring))
+        opened = await opener.open('pool_api_key', key.id, key.block, keyring)
       } catch (error) {
         if (error instanceof UnopenableBlockError) throw new PoolQueryError('decrypt', error.message)
         throw error
       }
+      const credentials = credentialsOf(opened)
       secrets = [credentials.api_key, credentials.api_secret ?? '', credentials.account ?? '']
-      const name = poolNamed(key.pool)
-      if (!name) throw new PoolQueryError('unsupported', `Cannot query pool '${key.pool}': its statistics API is not supported (supported: ${SUPPORTED_POOLS})`)
+      const pool = poolOf(key, opened)
+      const name = poolNamed(pool)
+      if (!name) throw new PoolQueryError('unsupported', `Cannot query pool '${pool}': its statistics API is not supported (supported: ${SUPPORTED_POOLS})`)
       const client = POOLS[name]
       const base = bases[name] ?? client.defaultBase
       const request: PoolRequest = async (path, init) => {

@@ -98,3 +98,23 @@ Deno.test('collectPoolStats() reports keys it cannot use, each with its reason',
     })
   }
 })
+
+Deno.test('collectPoolStats() asks the pool sealed in the block, and reports a key the server relabelled as mismatch without asking any pool', async () => {
+  await using sim = startPoolApiSim({ braiins: [{ token: BRAIINS.api_key }], antpool: [{ userId: ANTPOOL.account, key: ANTPOOL.api_key, secret: ANTPOOL.api_secret }] })
+  const bases = { braiins: sim.url, antpool: sim.url }
+  // The server turned an Antpool key into a "Braiins Pool" one: its key must not reach Braiins.
+  const relabelled = await poolKey(1, 'Braiins Pool', { ...ANTPOOL, pool: 'Antpool' })
+  const [report] = await collectPoolStats([relabelled], { opener: await grantedOpener(), keyring: null, bases, paced: false })
+  assert.deepEqual(report.error, {
+    kind: 'mismatch',
+    message: "Cannot query the pool: the server labels this key 'Braiins Pool' but it was sealed for 'Antpool'; no pool was asked (correct the label, or rotate the key)",
+  })
+  assert.equal(sim.requests.length, 0, "no pool was asked")
+  assert.ok(!leaks(JSON.stringify(report), [ANTPOOL.api_key, ANTPOOL.api_secret, ANTPOOL.account]))
+
+  // Sealed and labelled alike, the key is used; a block sealed before pool names were follows the label.
+  const keys = [await poolKey(2, 'Antpool', { ...ANTPOOL, pool: 'Antpool' }), await poolKey(3, 'Braiins Pool', BRAIINS)]
+  const reports = await collectPoolStats(keys, { opener: await grantedOpener(), keyring: null, bases, paced: false })
+  assert.deepEqual(reports.map((r) => r.error), [null, null])
+  assert.deepEqual(sim.requests.map((r) => r.path), ['/api/accountOverview.htm', '/accounts/profile/json/btc/', '/accounts/workers/json/btc/'])
+})

@@ -8,7 +8,7 @@ import type { PoolStatsError, PoolStatsFigures } from '../../api/src/schemas/poo
 
 export type { PoolStatsError, PoolStatsFigures }
 
-/** What the PWA seals in a `pool_api_key` block. */
+/** What a pool client needs from a `pool_api_key` block (which also holds the sealed pool name, checked in collect.ts). */
 export interface PoolCredentials {
   api_key: string
   api_secret?: string

@@ -13,6 +13,12 @@ export interface PoolKeySecret {
   api_secret: string
   /** The pool account the pool signs with (Antpool's user id); only inside the block. */
   account?: string
+  /**
+   * The pool the key is for, sealed so the edge sends the key only to that pool: the
+   * plaintext label beside the block is the server's to change. Blocks sealed before
+   * this have none, and the edge then follows the label.
+   */
+  pool?: string
 }
 
 /** How the key stays unlocked: in memory only, or also in IndexedDB for this device. */

@@ -80,7 +80,7 @@ export function PoolKeysScreen() {
               {mayWrite && rotating !== k.id && <button type="button" onClick={() => setRotating(k.id)}>Rotate…</button>}
               {rotating === k.id && (
                 <form class="stack" aria-label={`Rotate ${k.label}`} onSubmit={(e) => void submit(e, (f) => rotatePoolKey(k, secretOf(f)))}>
-                  <p class="hint">Enter the new key from the pool's site. The current version is kept, encrypted.</p>
+                  <p class="hint">Enter the new key from the pool's site; it is sealed for {k.pool}, and edge devices send it to that pool only. The current version is kept, encrypted.</p>
                   <SecretFields />
                   <div class="row">
                     <button type="submit" class="primary">Encrypt and rotate</button>

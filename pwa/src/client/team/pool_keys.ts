@@ -2,7 +2,9 @@
  * Pool API keys: the key and secret are sealed in the worker as one v2 block of
  * kind `pool_api_key` (its subject the key's id, chosen here so it is bound into the
  * AAD before the server hears of it); label, pool, scopes and the fingerprint the
- * worker computed go in clear. Rotation sends a new block; the server keeps the old.
+ * worker computed go in clear. The pool name is sealed in the block too, so a server
+ * that relabels the key cannot make the edge send it to another pool. Rotation sends a
+ * new block; the server keeps the old.
  */
 import type { PoolKey } from '../../shared/api_types.ts'
 import type { PoolKeySecret } from '../../shared/crypto_protocol.ts'
@@ -28,14 +30,18 @@ export function parseScopes(text: string): string[] {
 }
 
 /** Seals and stores a new pool key. */
-export async function addPoolKey(meta: { label: string; pool: string; scopes: string[] }, secret: PoolKeySecret): Promise<PoolKey> {
+export async function addPoolKey(meta: { label: string; pool: string; scopes: string[] }, secret: Omit<PoolKeySecret, 'pool'>): Promise<PoolKey> {
   const id = crypto.randomUUID()
-  const { block, fingerprint } = await cryptoBridge().call('sealPoolKey', { id, minCounter: 1, value: secret })
+  const { block, fingerprint } = await cryptoBridge().call('sealPoolKey', { id, minCounter: 1, value: { ...secret, pool: meta.pool } })
   return api<PoolKey>('POST', '/api/pool-keys', token(), { id, ...meta, fingerprint, block })
 }
 
-/** Replaces a key's secret with a new version; `current` is the version the owner saw. */
-export async function rotatePoolKey(current: PoolKey, secret: PoolKeySecret): Promise<PoolKey> {
-  const { block, fingerprint } = await cryptoBridge().call('sealPoolKey', { id: current.id, minCounter: (current.block.counter ?? 0) + 1, value: secret })
+/**
+ * Replaces a key's secret with a new version; `current` is the version the owner saw.
+ * The new block seals the pool shown beside the rotate form, which the owner confirms.
+ */
+export async function rotatePoolKey(current: PoolKey, secret: Omit<PoolKeySecret, 'pool'>): Promise<PoolKey> {
+  const value = { ...secret, pool: current.pool }
+  const { block, fingerprint } = await cryptoBridge().call('sealPoolKey', { id: current.id, minCounter: (current.block.counter ?? 0) + 1, value })
   return api<PoolKey>('POST', `/api/pool-keys/${current.id}/rotate`, token(), { fingerprint, block, base_version: current.version })
 }
