@@ -17,6 +17,7 @@ import * as keyRotationOldKeyring from './20261201_0012_key_rotation_old_keyring
 import * as securityAlerts from './20261201_0013_security_alerts.ts'
 import * as poolKeyStats from './20261201_0015_pool_key_stats.ts'
 import * as invitationEmails from './20261201_0016_invitation_emails.ts'
+import * as invitationEmailsOrigin from './20261201_0017_invitation_emails_origin.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0013_security_alerts': securityAlerts,
   '20261201_0015_pool_key_stats': poolKeyStats,
   '20261201_0016_invitation_emails': invitationEmails,
+  '20261201_0017_invitation_emails_origin': invitationEmailsOrigin,
 }
 
 /** A knex migration source over the list above. */

@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object({
   smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$' })),
   /** The sender of invitation emails, needed with smtpUrl: `Farm <farm@example.com>` or an address. */
   mailFrom: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
-  /** Where the PWA is served, for links in emails; without it, the address the inviter used. */
+  /** Where the PWA is served, for the links in invitation emails; needed with smtpUrl. */
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
   /** First retry delay of an email the mail server did not take; it doubles per attempt, up to an hour. */
   mailRetryMs: Type.Integer({ minimum: 10, default: 5000 }),
@@ -81,8 +81,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     })
     throw new Error(`Cannot start: invalid configuration (${[...new Set(problems)].join('; ')})`)
   }
-  // A mail server without a sender would fail every email later, quietly; say it at start.
   const valid = config as ServerConfig
-  if (valid.smtpUrl && !valid.mailFrom) throw new Error('Cannot start: invalid configuration (MAIL_FROM: needed with SMTP_URL)')
+  mailSettings(valid)
   return valid
+}
+
+/** What sending invitation emails takes, all of it set. */
+export interface MailSettings {
+  smtpUrl: string
+  mailFrom: string
+  /** The origin of the links in the emails. */
+  publicUrl: string
+}
+
+/**
+ * The mail settings when SMTP_URL is set, else undefined. An email's link opens the
+ * PWA at PUBLIC_URL and nowhere else: the Host header of the inviter's request is
+ * chosen by whoever sends it (and says http behind a TLS proxy), so it never makes a link.
+ * @throws Error at start naming what is missing or unusable, rather than every email failing later, quietly
+ */
+export function mailSettings(config: Pick<ServerConfig, 'smtpUrl' | 'mailFrom' | 'publicUrl'>): MailSettings | undefined {
+  const { smtpUrl, mailFrom, publicUrl } = config
+  if (!smtpUrl) return undefined
+  if (!mailFrom) throw new Error('Cannot start: invalid configuration (MAIL_FROM: needed with SMTP_URL)')
+  if (!publicUrl) throw new Error('Cannot start: invalid configuration (PUBLIC_URL: needed with SMTP_URL, as the address of the links in invitation emails)')
+  if (!URL.canParse(publicUrl)) throw new Error('Cannot start: invalid configuration (PUBLIC_URL: not a usable URL)')
+  return { smtpUrl, mailFrom, publicUrl }
 }

@@ -12,7 +12,6 @@ export interface EmailJob {
   invitationId: string
   /** This attempt's number, from 1. */
   attempt: number
-  linkOrigin: string
   email: string
   role: string
   expiresAt: Date
@@ -36,8 +35,8 @@ export function deliveryView(row: OutboxRow | null): EmailDelivery {
 }
 
 /** Queues an invitation's email; call it in the transaction that inserts the invitation. */
-export async function queueInvitationEmail(trx: Knex.Transaction, invitation: { id: string; tenantId: string }, linkOrigin: string): Promise<void> {
-  await trx('invitation_emails').insert({ invitation_id: invitation.id, tenant_id: invitation.tenantId, link_origin: linkOrigin })
+export async function queueInvitationEmail(trx: Knex.Transaction, invitation: { id: string; tenantId: string }): Promise<void> {
+  await trx('invitation_emails').insert({ invitation_id: invitation.id, tenant_id: invitation.tenantId })
 }
 
 /**
@@ -53,12 +52,12 @@ export async function claimDueEmail(knex: Knex, leaseMs: number): Promise<EmailJ
                                 WHERE status = 'queued' AND next_attempt_at <= now()
                                 ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
         AND i.id = o.invitation_id
-  RETURNING o.invitation_id, o.attempts, o.link_origin, i.email, i.role, i.expires_at, i.token_hash, t.name AS tenant_name`,
+  RETURNING o.invitation_id, o.attempts, i.email, i.role, i.expires_at, i.token_hash, t.name AS tenant_name`,
     [leaseMs],
   )
   const r = rows[0]
   if (!r) return undefined
-  return { invitationId: r.invitation_id, attempt: r.attempts, linkOrigin: r.link_origin, email: r.email, role: r.role, expiresAt: new Date(r.expires_at), tenantName: r.tenant_name, tokenHash: r.token_hash }
+  return { invitationId: r.invitation_id, attempt: r.attempts, email: r.email, role: r.role, expiresAt: new Date(r.expires_at), tenantName: r.tenant_name, tokenHash: r.token_hash }
 }
 
 /** The mail server took the email. */

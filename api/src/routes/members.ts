@@ -42,7 +42,7 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
         })
         .returning(INVITATION_COLUMNS)
       // In the same transaction: an invitation is never without its email, nor an email without its invitation.
-      if (emailed) await queueInvitationEmail(trx, { id, tenantId: actor.tenantId }, app.config.publicUrl ?? `${request.protocol}://${request.host}`)
+      if (emailed) await queueInvitationEmail(trx, { id, tenantId: actor.tenantId })
       // Ids and the role only: the email is personal data and stays out of the chain.
       await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'member.invite', targetType: 'invitation', targetId: id, details: { role, site_count: siteIds?.length ?? null, emailed } })
       return { row: inserted!, delivery: emailed ? { status: 'queued' as const, last_error: null, sent_at: null, attempts: 0 } : null }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApi, type Session, type TestApi } from '../../../../tests/support/api.ts'
+import { databaseText } from '../../../../tests/support/database_text.ts'
 import { startSmtpSink, type SmtpSink } from '../../../../tests/support/smtp_sink.ts'
 import { LOG_SERIALIZERS, REDACTED_PATHS, buildApp } from '../../app.ts'
 import { loadConfig } from '../../config.ts'
@@ -72,8 +73,10 @@ describe('POST /api/members/invitations with a mail server', () => {
     expect(joined.json().tenant).toMatchObject({ id: owner.tenantId, role: 'operator' })
 
     const secret = token.slice(4)
-    expect(JSON.stringify(await api.app.knex('invitations'))).not.toContain(secret)
-    expect(JSON.stringify(await api.app.knex('invitation_emails'))).not.toContain(secret)
+    const stored = await databaseText(api.app.knex, ['invitations', 'invitation_emails', 'audit_events', 'memberships'])
+    // The scan reads the rows this invitation made.
+    expect(stored).toContain(id)
+    expect(stored).not.toContain(secret)
     expect(logs.some((l) => l.includes('invitation email sent'))).toBe(true)
     expect(logs.join('\n')).not.toContain(secret)
     expect(logs.join('\n')).not.toContain(email)
@@ -146,10 +149,36 @@ describe('the outbox across a restart', () => {
   })
 })
 
+describe('the link in the email', () => {
+  test("opens PUBLIC_URL whatever the inviter's request says its Host and scheme are", async () => {
+    const email = `host-${randomUUID()}@example.com`
+    const res = await api.app.inject({
+      method: 'POST', url: '/api/members/invitations', headers: { ...owner.headers, host: 'attacker.example', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'attacker.example' },
+      payload: { email, role: 'viewer' },
+    })
+    expect(res.statusCode).toBe(201)
+    const mail = await until(async () => sink?.mails.find((m) => m.to.includes(email)), Boolean, 'the email')
+    expect(tokenIn(mail!.text)).toBeDefined()
+    expect(mail!.text).not.toContain('attacker.example')
+  })
+})
+
 describe('configuration', () => {
-  test('a mail server without a sender is refused at start', () => {
+  test('a mail server without a sender, or without PUBLIC_URL for its links, is refused at start', () => {
     expect(() => loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' })).toThrow(/MAIL_FROM: needed with SMTP_URL/)
+    expect(() => loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'a@b.c' })).toThrow(/PUBLIC_URL: needed with SMTP_URL/)
     expect(() => loadConfig({ SMTP_URL: 'http://mail', MAIL_FROM: 'a@b.c' })).toThrow(/SMTP_URL/)
+    // Matches the pattern, but no URL parser takes it: refused now rather than failing every email.
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail', MAIL_FROM: 'a@b.c', PUBLIC_URL: 'https://farm.example:99999' })).toThrow(/PUBLIC_URL: not a usable URL/)
+    // Without a mail server the inviter is shown the link, made from the address the browser uses.
+    expect(loadConfig({})).not.toHaveProperty('publicUrl')
     expect(loadConfig({ SMTP_URL: 'smtp://u:p@mail:587', MAIL_FROM: 'a@b.c', PUBLIC_URL: 'https://farm.example' })).toMatchObject({ publicUrl: 'https://farm.example' })
+  })
+
+  test('an app built in code with a mail server and no usable PUBLIC_URL does not start', async () => {
+    for (const publicUrl of [undefined, 'https://farm.example:99999']) {
+      await expect(buildApp({ ...api.app.config, smtpUrl: 'smtp://127.0.0.1:9', mailFrom: 'farm@example.com', publicUrl }, false))
+        .rejects.toThrow(/^Cannot start: invalid configuration \(PUBLIC_URL: /)
+    }
   })
 })

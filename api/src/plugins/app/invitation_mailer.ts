@@ -12,6 +12,7 @@
  */
 import fp from 'fastify-plugin'
 import { createTransport } from 'nodemailer'
+import { mailSettings } from '../../config.ts'
 import { sha256Hex } from '../../lib/device_tokens.ts'
 import { describeMailFailure, invitationLink, invitationMessage } from '../../lib/invitation_mail.ts'
 import {
@@ -39,13 +40,17 @@ const MAX_RETRY_MS = 3600_000
 
 export default fp(
   async (app) => {
-    const { smtpUrl, mailFrom, mailRetryMs, jwtSecret } = app.config
-    if (!smtpUrl) {
+    const { mailRetryMs, jwtSecret } = app.config
+    // Checked by loadConfig too; again here for a configuration built in code.
+    const mail = mailSettings(app.config)
+    if (!mail) {
       app.decorate('invitationMailer', { enabled: false, wake: () => {} })
       return
     }
+    const { publicUrl } = mail
+    const messageHost = new URL(publicUrl).hostname
     // nodemailer's own logger stays off: at debug level it prints whole messages, links included.
-    const transport = createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, logger: false, debug: false }, { from: mailFrom })
+    const transport = createTransport({ url: mail.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, logger: false, debug: false }, { from: mail.mailFrom })
 
     let timer: NodeJS.Timeout | undefined
     let running: Promise<void> | undefined
@@ -64,10 +69,18 @@ export default fp(
         app.log.warn({ invitation_id: job.invitationId }, 'invitation email: the server secret changed since it was queued; not sent')
         return markEmailFailed(app.knex, job.invitationId, 'The server secret changed since the invitation was made, so its link cannot be rebuilt; invite again')
       }
-      const { subject, text } = invitationMessage(job, invitationLink(job.linkOrigin, token))
+      let message: { to: string; subject: string; text: string; messageId: string }
+      try {
+        message = { to: job.email, ...invitationMessage(job, invitationLink(publicUrl, token)), messageId: `<${job.invitationId}.invitation@${messageHost}>` }
+      } catch (err) {
+        // Nothing the mail server did: another attempt would fail the same way, so it is not retried.
+        // Its message stays out of the log: it may quote the link, token included.
+        app.log.warn({ invitation_id: job.invitationId, err_type: (err as Error).name }, 'invitation email: cannot build it; not sent')
+        return markEmailFailed(app.knex, job.invitationId, 'Cannot build the email; invite again')
+      }
       let failure: ReturnType<typeof describeMailFailure> | undefined
       try {
-        await transport.sendMail({ to: job.email, subject, text, messageId: `<${job.invitationId}.invitation@${new URL(job.linkOrigin).hostname}>` })
+        await transport.sendMail(message)
       } catch (err) {
         failure = describeMailFailure(err)
       }
