@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
-import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
+import { decryptBlock, encryptBlock, sealCommand, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
 import { digestFetch } from '../../edge-deno/control/digest.ts'
 import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
@@ -36,6 +36,8 @@ let dir: string
 let key: DataKey
 let tenantId: string
 let siteId: string
+type Call = (method: 'GET' | 'POST', url: string, payload?: object) => Promise<{ statusCode: number; body: string; json(): any }>
+let ownerCall: Call
 const miners = { ant: '', lux: '' }
 
 const knex = () => harness.api.app.knex
@@ -92,7 +94,7 @@ beforeAll(async () => {
   tenantId = (await knex()('memberships').where({ user_id: user.id }).first('tenant_id')).tenant_id
   siteId = (await knex()('sites').where({ tenant_id: tenantId }).first('id')).id
   const headers = { authorization: `Bearer ${harness.api.app.jwt.sign({ sub: user.id, tid: tenantId })}` }
-  const call = (method: 'GET' | 'POST', url: string, payload?: object) => harness.api.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+  const call: Call = (ownerCall = (method, url, payload) => harness.api.app.inject({ method, url, headers, ...(payload ? { payload } : {}) }))
   key = await unlockKeyring((await call('GET', '/api/keyring')).json().keyring, PASSPHRASE, tenantId)
   for (const [name, index] of [['ant', 1], ['lux', 4]] as const) {
     const created = await call('POST', `/api/sites/${siteId}/miners`, { name: `${name}-1`, ip_address: `127.${x}.9.${index}`, port: sim.port })
@@ -166,5 +168,35 @@ describe('remote control from the PWA', () => {
     for (const secret of [NEW_PASSWORD, POOL.password, PASSPHRASE]) assert.ok(!db.includes(secret), `no table holds ${secret}`)
     const audit = await knex()('audit_events').where({ target_type: 'command' }).pluck('action')
     assert.deepEqual(audit.sort(), ['command.complete', 'command.complete', 'command.issue', 'command.issue'])
+  }, 90_000)
+
+  test('a viewer watches the miners but has no way to send them commands, and the API refuses one', async () => {
+    const VIEWER = `viewer-${randomUUID()}@example.com`
+    const invited = await ownerCall('POST', '/api/members/invitations', { email: VIEWER, role: 'viewer' })
+    assert.equal(invited.statusCode, 201, invited.body)
+    const accepted = await harness.api.app.inject({ method: 'POST', url: '/api/auth/accept-invitation', payload: { token: invited.json().token, password: 'viewer account pw 4321' } })
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    const viewer = (await harness.newPhone()).page
+    await viewer.goto('/')
+    await viewer.locator('form').getByLabel('Email').fill(VIEWER)
+    await viewer.getByLabel('Account password').fill('viewer account pw 4321')
+    await viewer.locator('form').getByRole('button', { name: 'Sign in' }).click()
+    await viewer.getByLabel('Encryption passphrase').fill(PASSPHRASE)
+    await viewer.getByRole('button', { name: 'Unlock' }).click()
+    await viewer.getByRole('button', { name: /Hall C/ }).click()
+    await viewer.getByText('ant-1').waitFor()
+    await viewer.getByRole('button', { name: 'Control…' }).click()
+    await viewer.getByText('Your role (viewer) can watch miners but not send them commands.').waitFor()
+    assert.equal(await viewer.getByLabel('Action').count(), 0, 'no action to choose')
+    const before = await knex()('commands').count({ n: '*' }).first()
+    // A well-formed sealed command (the viewer can unlock the key too): refused for the role, not the body.
+    const now = Date.now()
+    const command = { command_id: randomUUID(), tenant: tenantId, site: siteId, miner_ids: [miners.ant], action: 'reboot' as const, params: {}, issued_at: new Date(now).toISOString(), expires_at: new Date(now + 60_000).toISOString() }
+    const refused = await harness.api.app.inject({
+      method: 'POST', url: '/api/commands', headers: { authorization: `Bearer ${accepted.json().token}` },
+      payload: { command_id: command.command_id, site_id: siteId, miner_ids: command.miner_ids, action: 'reboot', expires_at: command.expires_at, sealed: await sealCommand(key, command) },
+    })
+    assert.equal(refused.statusCode, 403, refused.body)
+    assert.deepEqual(await knex()('commands').count({ n: '*' }).first(), before)
   }, 90_000)
 })
