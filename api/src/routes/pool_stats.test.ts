@@ -1,8 +1,16 @@
-/** Pool statistics from the edge: stored once per batch, scoped to the device's tenant, shown in the owner's listing, never a key or secret. */
+/**
+ * Pool statistics from the edge: stored once per batch, scoped to the device's tenant,
+ * shown in the owner's listing; and, with the real edge reading the pool simulator
+ * with keys sealed here, never a key, secret or account in any table.
+ */
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createKeyring, encryptBlock, type DataKey } from '../../../e2ee/mod.ts'
 import { startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { runEdge, startEdge, startPoolSimulator } from '../../../tests/support/processes.ts'
 
 let api: TestApi
 let owner: Session
@@ -10,6 +18,8 @@ let key: DataKey
 let deviceToken: string
 let keyA: string
 let keyB: string
+let siteId: string
+const PASSPHRASE = 'pool-stats test passphrase'
 const SECRET = { api_key: 'braiins-token-UNIQUE-4471', api_secret: 'unused-secret-UNIQUE-8812' }
 
 const req = (s: Session, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
@@ -27,9 +37,18 @@ const counts = async () => ({
   events: Number((await api.app.knex('stream_events').where({ type: 'pool.stats' }).count({ n: '*' }).first())!.n),
 })
 
-async function addPoolKey(s: Session, pool: string): Promise<string> {
+/** Every row of every table, as text (pool_key_stats among them, or the scan would prove nothing). */
+async function databaseDump(): Promise<string> {
+  const tables: string[] = await api.app.knex('information_schema.tables').where({ table_schema: 'public', table_type: 'BASE TABLE' }).pluck('table_name')
+  expect(tables).toContain('pool_key_stats')
+  let dump = ''
+  for (const table of tables) dump += JSON.stringify((await api.app.knex.raw(`SELECT t::text AS row FROM ${api.app.knex.raw('??', [table]).toQuery()} t`)).rows)
+  return dump
+}
+
+async function addPoolKey(s: Session, pool: string, secret: object = SECRET): Promise<string> {
   const id = randomUUID()
-  const block = await encryptBlock(key, SECRET, { tenantId: s.tenantId, kind: 'pool_api_key', subjectId: id, counter: 1 })
+  const block = await encryptBlock(key, secret, { tenantId: s.tenantId, kind: 'pool_api_key', subjectId: id, counter: 1 })
   const res = await req(s, 'POST', '/api/pool-keys', { id, label: `${pool} watcher`, pool, scopes: ['read'], fingerprint: 'fp-1111-2222', block })
   expect(res.statusCode).toBe(201)
   return id
@@ -38,10 +57,10 @@ async function addPoolKey(s: Session, pool: string): Promise<string> {
 beforeAll(async () => {
   api = await startTestApi()
   owner = await api.register()
-  const created = await createKeyring('pool-stats test passphrase', owner.tenantId)
+  const created = await createKeyring(PASSPHRASE, owner.tenantId)
   key = created.key
   await req(owner, 'PUT', '/api/keyring', { keyring: created.wrapped })
-  const siteId = (await req(owner, 'POST', '/api/sites', { name: 'S' })).json().id
+  siteId = (await req(owner, 'POST', '/api/sites', { name: 'S' })).json().id
   const code = (await req(owner, 'POST', `/api/sites/${siteId}/devices`, { name: 'rig' })).json().enrollment_code
   deviceToken = (await api.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code } })).json().token
   keyA = await addPoolKey(owner, 'Braiins Pool')
@@ -133,13 +152,46 @@ describe('POST /api/edge/pool-stats', () => {
     expect(asOwner.statusCode).toBe(401)
     expect(await counts()).toEqual(before)
   })
+})
 
-  test('no table holds the pool key or secret in plaintext after reports', async () => {
-    const tables: string[] = await api.app.knex('information_schema.tables').where({ table_schema: 'public', table_type: 'BASE TABLE' }).pluck('table_name')
-    expect(tables).toContain('pool_key_stats')
-    let dump = ''
-    for (const table of tables) dump += JSON.stringify((await api.app.knex.raw(`SELECT t::text AS row FROM ${api.app.knex.raw('??', [table]).toQuery()} t`)).rows)
-    expect(dump).toContain('refused the key')
-    for (const secret of Object.values(SECRET)) expect(dump).not.toContain(secret)
-  })
+describe('an edge round with keys sealed on the owner\'s side', () => {
+  // Real keys of the simulated pools: only the edge, after decrypting, may ever see them.
+  const ANTPOOL = { api_key: 'ant-key-UNIQUE-3391', api_secret: 'ant-secret-UNIQUE-5527', account: 'antuserUNIQUE77' }
+  const WRONG_SECRET = { ...ANTPOOL, api_secret: 'ant-wrong-UNIQUE-6640' }
+
+  test('the edge CLI reads the pool simulator with them, and no table then holds a key, secret or account', async () => {
+    const sim = await startPoolSimulator(['--port', '0', '--antpool', `${ANTPOOL.account}:${ANTPOOL.api_key}:${ANTPOOL.api_secret}`])
+    const dir = await mkdtemp(join(tmpdir(), 'hashinsight-pool-stats-'))
+    try {
+      const working = await addPoolKey(owner, 'Antpool', { ...ANTPOOL, pool: 'Antpool' })
+      const refused = await addPoolKey(owner, 'Antpool', { ...WRONG_SECRET, pool: 'Antpool' })
+      const base = await api.app.listen({ port: 0, host: '127.0.0.1' })
+      const passphraseFile = join(dir, 'passphrase')
+      await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
+      const code = (await req(owner, 'POST', `/api/sites/${siteId}/devices`, { name: 'pool rig' })).json().enrollment_code
+      const stateDir = join(dir, 'state')
+      expect((await runEdge(['enroll', code, '--api', base, '--state-dir', stateDir])).code).toBe(0)
+      const edge = startEdge(['run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--pool-api-base', `antpool=${sim.ready.url}`, '--pool-api-base', `braiins=${sim.ready.url}`])
+      // One round reports every key of the tenant; wait for it (the listing may show a later-taken report for some).
+      const startedAt = new Date()
+      const tenantKeys = (await req(owner, 'GET', '/api/pool-keys')).json().pool_keys.length
+      const reported = async () => Number((await api.app.knex('pool_key_stats').where('received_at', '>=', startedAt).countDistinct({ n: 'pool_key_id' }).first())!.n)
+      for (let waited = 0; (await reported()) < tenantKeys && waited < 40_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250))
+      const keys: { id: string; last_stats: { stats: unknown; error: unknown } | null }[] = (await req(owner, 'GET', '/api/pool-keys')).json().pool_keys
+      const { output } = await edge.stop()
+      const by = new Map(keys.map((k) => [k.id, k.last_stats]))
+      expect(by.get(working), output).toMatchObject({ error: null, stats: { workers_online: 2, balance_btc: 0.00480411 } })
+      expect(by.get(refused)?.error).toEqual({ kind: 'auth', message: 'Cannot query Antpool: the pool refused the key (code -7, Signature Error); check it or rotate it' })
+
+      const dump = await databaseDump()
+      expect(dump).toContain('Signature Error')
+      for (const secret of [...Object.values(SECRET), ...Object.values(ANTPOOL), WRONG_SECRET.api_secret]) {
+        expect(dump, `a table holds ${secret}`).not.toContain(secret)
+        expect(output, `the edge logged ${secret}`).not.toContain(secret)
+      }
+    } finally {
+      await sim.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 90_000)
 })
