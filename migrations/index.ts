@@ -18,6 +18,7 @@ import * as securityAlerts from './20261201_0013_security_alerts.ts'
 import * as poolKeyStats from './20261201_0015_pool_key_stats.ts'
 import * as invitationEmails from './20261201_0016_invitation_emails.ts'
 import * as invitationEmailsOrigin from './20261201_0017_invitation_emails_origin.ts'
+import * as invitationRevocation from './20261201_0018_invitation_revocation.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0015_pool_key_stats': poolKeyStats,
   '20261201_0016_invitation_emails': invitationEmails,
   '20261201_0017_invitation_emails_origin': invitationEmailsOrigin,
+  '20261201_0018_invitation_revocation': invitationRevocation,
 }
 
 /** A knex migration source over the list above. */

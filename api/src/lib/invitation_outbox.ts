@@ -39,8 +39,14 @@ export async function queueInvitationEmail(trx: Knex.Transaction, invitation: { 
   await trx('invitation_emails').insert({ invitation_id: invitation.id, tenant_id: invitation.tenantId })
 }
 
+/** Why the email of a revoked invitation was not sent. */
+export const REVOKED_REASON = 'The invitation was revoked before it could be emailed'
+
+// Neither accepted, revoked nor expired: the only invitations whose link still opens something.
+const OPEN_INVITATION = (alias: string) => `${alias}.accepted_at IS NULL AND ${alias}.revoked_at IS NULL AND ${alias}.expires_at > now()`
+
 /**
- * Claims the next due email: its attempt is counted and it is not due again for
+ * Claims the next due email of an invitation still open (the sender's last check before it sends): its attempt is counted and it is not due again for
  * `leaseMs`, so another sender (this node or another) skips it meanwhile, and picks
  * it up again if this one dies before saying how the attempt went.
  */
@@ -48,9 +54,11 @@ export async function claimDueEmail(knex: Knex, leaseMs: number): Promise<EmailJ
   const { rows } = await knex.raw(
     `UPDATE invitation_emails o SET attempts = o.attempts + 1, next_attempt_at = now() + ? * interval '1 millisecond'
        FROM invitations i JOIN tenants t ON t.id = i.tenant_id
-      WHERE o.invitation_id = (SELECT invitation_id FROM invitation_emails
-                                WHERE status = 'queued' AND next_attempt_at <= now()
-                                ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      WHERE o.invitation_id = (SELECT e.invitation_id FROM invitation_emails e JOIN invitations v ON v.id = e.invitation_id
+                                WHERE e.status = 'queued' AND e.next_attempt_at <= now() AND ${OPEN_INVITATION('v')}
+                                ORDER BY e.next_attempt_at LIMIT 1
+                                -- An invitation being accepted or revoked right now is locked: skipped, and failed by the next round.
+                                FOR UPDATE OF e SKIP LOCKED FOR SHARE OF v SKIP LOCKED)
         AND i.id = o.invitation_id
   RETURNING o.invitation_id, o.attempts, i.email, i.role, i.expires_at, i.token_hash, t.name AS tenant_name`,
     [leaseMs],
@@ -76,13 +84,15 @@ export async function markEmailFailed(knex: Knex, invitationId: string, reason: 
   await knex('invitation_emails').where({ invitation_id: invitationId, status: 'queued' }).update({ status: 'failed', last_error: reason })
 }
 
-/** Fails the queued emails of invitations that expired or were accepted meanwhile: a link to them opens nothing. */
+/** Fails the queued emails of invitations accepted, revoked or expired meanwhile: a link to them opens nothing. */
 export async function failEndedInvitations(knex: Knex): Promise<void> {
   await knex.raw(
-    `UPDATE invitation_emails o SET status = 'failed', last_error = CASE WHEN i.accepted_at IS NOT NULL
-            THEN 'The invitation was accepted before it could be emailed' ELSE 'The invitation expired before it could be emailed; invite again' END
+    `UPDATE invitation_emails o SET status = 'failed', last_error = CASE
+            WHEN i.revoked_at IS NOT NULL THEN '${REVOKED_REASON}'
+            WHEN i.accepted_at IS NOT NULL THEN 'The invitation was accepted before it could be emailed'
+            ELSE 'The invitation expired before it could be emailed; invite again' END
        FROM invitations i
-      WHERE i.id = o.invitation_id AND o.status = 'queued' AND (i.accepted_at IS NOT NULL OR i.expires_at <= now())`,
+      WHERE i.id = o.invitation_id AND o.status = 'queued' AND NOT (${OPEN_INVITATION('i')})`,
   )
 }
 

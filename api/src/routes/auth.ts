@@ -88,6 +88,8 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
         .where({ token_hash: sha256Hex(token) }).whereNull('accepted_at').andWhere('expires_at', '>', trx.fn.now())
         .forUpdate().first()
       if (!invitation) throw new Unauthorized('This invitation is unknown, already used or expired; ask for a new one')
+      // Revoked by an owner or admin of the farm (DELETE /api/members/invitations/:id): only they can invite again.
+      if (invitation.revoked_at) throw new Unauthorized('This invitation was revoked by the farm; ask them for a new one')
       const account = String(invitation.email).toLowerCase()
       if (throttle.blocked(account)) throw new TooManyRequests('Too many failed attempts for this account; wait a minute and try again')
       let user = await User.query(trx).whereRaw('lower(email) = lower(?)', [invitation.email]).first()

@@ -7,9 +7,10 @@ let owner: Session
 let siteA: string
 let siteB: string
 
-const req = (s: Session | null, method: 'GET' | 'POST', url: string, payload?: object) =>
+const req = (s: Session | null, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
   api.app.inject({ method, url, ...(s ? { headers: s.headers } : {}), ...(payload ? { payload } : {}) })
 const invite = (s: Session, body: object) => req(s, 'POST', '/api/members/invitations', body)
+const revoke = (s: Session, id: string) => req(s, 'DELETE', `/api/members/invitations/${id}`)
 const accept = (token: string, password: string) => req(null, 'POST', '/api/auth/accept-invitation', { token, password })
 const email = () => `invitee-${randomUUID()}@example.com`
 
@@ -101,6 +102,50 @@ describe('POST /api/auth/accept-invitation', () => {
     const { token } = (await invite(owner, { email: email(), role: 'viewer' })).json()
     expect((await accept(token, 'short')).statusCode).toBe(400)
     expect((await accept(token, 'now long enough')).statusCode).toBe(200)
+  })
+})
+
+describe('DELETE /api/members/invitations/:id', () => {
+  test('a revoked invitation is audited without the address, leaves the list, and its link opens nothing', async () => {
+    const address = email()
+    const { token, invitation } = (await invite(owner, { email: address, role: 'operator' })).json()
+    const res = await revoke(owner, invitation.id)
+    expect(res.statusCode).toBe(204)
+    expect(res.body).toBe('')
+    const listed = (await req(owner, 'GET', '/api/members')).json().invitations.map((i: { id: string }) => i.id)
+    expect(listed).not.toContain(invitation.id)
+    const audited = await api.app.knex('audit_events').where({ action: 'member.invite_revoke', target_id: invitation.id })
+    expect(audited).toEqual([expect.objectContaining({ tenant_id: owner.tenantId, actor_id: owner.userId })])
+    expect(JSON.stringify(audited)).not.toContain(address)
+
+    const refused = await accept(token, 'a long enough password')
+    expect(refused.statusCode).toBe(401)
+    expect(refused.json().message).toMatch(/revoked/)
+    expect(await api.app.knex('users').whereRaw('lower(email) = lower(?)', [address]).first()).toBeUndefined()
+  })
+
+  test("another tenant's invitation or an unknown id is 404 and stays usable; operators cannot revoke", async () => {
+    const stranger = await api.register()
+    const { token, invitation } = (await invite(stranger, { email: email(), role: 'viewer' })).json()
+    expect((await revoke(owner, invitation.id)).statusCode).toBe(404)
+    expect((await revoke(owner, randomUUID())).statusCode).toBe(404)
+    expect((await revoke(await api.addMember(stranger, 'operator'), invitation.id)).statusCode).toBe(403)
+    expect((await revoke(owner, 'not-a-uuid')).statusCode).toBe(400)
+    expect((await api.app.knex('invitations').where({ id: invitation.id }).first()).revoked_at).toBeNull()
+    expect((await accept(token, 'a long enough password')).statusCode).toBe(200)
+  })
+
+  test('an accepted or already revoked invitation is a 409; a site-limited admin revokes only on their own sites', async () => {
+    const { token, invitation } = (await invite(owner, { email: email(), role: 'viewer' })).json()
+    expect((await accept(token, 'a long enough password')).statusCode).toBe(200)
+    expect((await revoke(owner, invitation.id)).json()).toMatchObject({ statusCode: 409, message: expect.stringMatching(/accepted already/) })
+
+    const limited = await api.addMember(owner, 'admin', [siteA])
+    const onB = (await invite(owner, { email: email(), role: 'viewer', allowed_site_ids: [siteB] })).json().invitation
+    expect((await revoke(limited, onB.id)).statusCode).toBe(403)
+    const onA = (await invite(limited, { email: email(), role: 'viewer', allowed_site_ids: [siteA] })).json().invitation
+    expect((await revoke(limited, onA.id)).statusCode).toBe(204)
+    expect((await revoke(owner, onA.id)).json()).toMatchObject({ statusCode: 409, message: expect.stringMatching(/revoked already/) })
   })
 })
 

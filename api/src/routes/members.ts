@@ -1,16 +1,17 @@
 /**
- * A tenant's members and invitations (owner/admin). Roles and sites of an existing
+ * A tenant's members and invitations (owner/admin): invite, list, revoke. Roles and sites of an existing
  * member change only through a ROLE_CHANGE change request (routes/changes.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
+import { Conflict, NotFound } from '../errors.ts'
 import { requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { sha256Hex } from '../lib/device_tokens.ts'
-import { DELIVERY_COLUMNS, deliveryView, queueInvitationEmail, type OutboxRow } from '../lib/invitation_outbox.ts'
+import { DELIVERY_COLUMNS, REVOKED_REASON, deliveryView, markEmailFailed, queueInvitationEmail, type OutboxRow } from '../lib/invitation_outbox.ts'
 import { INVITATION_TTL_MS, checkGrantable, invitationToken } from '../lib/invitations.ts'
-import { commonErrors } from '../schemas/common.ts'
-import { CreateInvitationBody, CreatedInvitationResponse, MemberListResponse } from '../schemas/members.ts'
+import { IdParams, commonErrors } from '../schemas/common.ts'
+import { CreateInvitationBody, CreatedInvitationResponse, MemberListResponse, RevokedInvitationResponse } from '../schemas/members.ts'
 
 type InvitationRow = { id: string; email: string; role: 'owner' | 'admin' | 'operator' | 'viewer'; allowed_site_ids: string[] | null; expires_at: Date; created_at: Date }
 const INVITATION_COLUMNS = ['id', 'email', 'role', 'allowed_site_ids', 'expires_at', 'created_at'] as const
@@ -52,6 +53,30 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(201).send({ invitation: invitationView(row, delivery) })
   })
 
+  // The link stops working and a queued email is not sent; the row stays for the audit chain.
+  app.delete('/invitations/:id', {
+    schema: { params: IdParams, response: { 204: RevokedInvitationResponse, ...commonErrors } },
+  }, async (request, reply) => {
+    const actor = request.actor
+    const action = 'revoke the invitation'
+    requireRole(actor, 'admin', action)
+    const { id } = request.params
+    await app.knex.transaction(async (trx) => {
+      // Locked, so an acceptance racing this one either happened before or finds it revoked.
+      const invitation: Pick<InvitationRow, 'role' | 'allowed_site_ids'> & { accepted_at: Date | null; revoked_at: Date | null } | undefined = await trx('invitations')
+        .where({ id, tenant_id: actor.tenantId }).forUpdate().first('role', 'allowed_site_ids', 'accepted_at', 'revoked_at')
+      if (!invitation) throw new NotFound('Invitation')
+      if (invitation.accepted_at) throw new Conflict(action, 'it was accepted already; change the member through a change request instead')
+      if (invitation.revoked_at) throw new Conflict(action, 'it was revoked already')
+      // Nobody takes back what they could not have handed out: a site-limited admin, say, another site's invitation.
+      await checkGrantable(trx, actor, invitation.role, invitation.allowed_site_ids, action)
+      await trx('invitations').where({ id }).update({ revoked_at: trx.fn.now(), revoked_by: actor.userId })
+      await markEmailFailed(trx, id, REVOKED_REASON)
+      await appendAudit(trx, { tenantId: actor.tenantId, actorType: 'user', actorId: actor.userId, action: 'member.invite_revoke', targetType: 'invitation', targetId: id, details: { role: invitation.role } })
+    })
+    return reply.code(204).send(null)
+  })
+
   app.get('/', { schema: { response: { 200: MemberListResponse, ...commonErrors } } }, async (request) => {
     const actor = request.actor
     requireRole(actor, 'admin', 'list members')
@@ -62,7 +87,7 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
       .select('m.user_id', 'u.email', 'm.role', 'm.allowed_site_ids', 'm.created_at')
     const pending: (InvitationRow & OutboxRow)[] = await app.knex('invitations as i')
       .leftJoin('invitation_emails as o', 'o.invitation_id', 'i.id')
-      .where('i.tenant_id', actor.tenantId).whereNull('i.accepted_at').andWhere('i.expires_at', '>', app.knex.fn.now())
+      .where('i.tenant_id', actor.tenantId).whereNull('i.accepted_at').whereNull('i.revoked_at').andWhere('i.expires_at', '>', app.knex.fn.now())
       .orderBy('i.created_at').select([...INVITATION_COLUMNS.map((c) => `i.${c}`), ...DELIVERY_COLUMNS.map((c) => `o.${c}`)])
     return {
       members: rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role, allowed_site_ids: r.allowed_site_ids, joined_at: new Date(r.created_at).toISOString() })),

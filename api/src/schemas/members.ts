@@ -35,6 +35,9 @@ export const CreatedInvitationResponse = Type.Object({
   token: Type.Optional(Type.String()),
 })
 
+/** A revoked invitation: 204, no body. */
+export const RevokedInvitationResponse = Type.Null()
+
 /** `hii_` and 32 random bytes in base64url. */
 export const InvitationToken = Type.String({ pattern: '^hii_[A-Za-z0-9_-]{43}$', description: 'an invitation token (hii_…)' })
 export const AcceptInvitationBody = Type.Object(

@@ -26,7 +26,7 @@ const TIMEOUT_MS = 20_000
  * Sends one request and returns the parsed JSON body.
  * @example const { sites } = await api<{ sites: Site[] }>('GET', '/api/sites', token)
  */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT', path: string, token: string | null, body?: unknown): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, token: string | null, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'

@@ -7,6 +7,7 @@ import { startSmtpSink, type SmtpSink } from '../../../../tests/support/smtp_sin
 import { LOG_SERIALIZERS, REDACTED_PATHS, buildApp } from '../../app.ts'
 import { loadConfig } from '../../config.ts'
 import { freePort } from '../../db/embedded_postgres.ts'
+import { REVOKED_REASON, claimDueEmail, failEndedInvitations, queueInvitationEmail } from '../../lib/invitation_outbox.ts'
 
 let api: TestApi
 let owner: Session
@@ -145,6 +146,61 @@ describe('the outbox across a restart', () => {
       await first.close()
       await other.close()
       await holder.close()
+    }
+  })
+})
+
+describe('the outbox and ended invitations', () => {
+  test('the sender claims no email of an invitation accepted, revoked or expired after it was queued, and fails each with its reason', async () => {
+    // No SMTP_URL: no sender runs, so only the calls below touch the outbox.
+    const holder = await startTestApi()
+    try {
+      const farm = await holder.register()
+      const knex = holder.app.knex
+      const make = async () => (await holder.app.inject({ method: 'POST', url: '/api/members/invitations', headers: farm.headers, payload: { email: `ended-${randomUUID()}@example.com`, role: 'viewer' } })).json().invitation.id as string
+      const ids = { accepted: await make(), revoked: await make(), expired: await make(), open: await make() }
+      await knex.transaction(async (trx) => {
+        for (const id of Object.values(ids)) await queueInvitationEmail(trx, { id, tenantId: farm.tenantId })
+      })
+      // Ended after queueing, as a concurrent acceptance, a revocation or the clock does.
+      await knex('invitations').where({ id: ids.accepted }).update({ accepted_at: knex.fn.now() })
+      await knex('invitations').where({ id: ids.revoked }).update({ revoked_at: knex.fn.now() })
+      await knex('invitations').where({ id: ids.expired }).update({ expires_at: new Date(Date.now() - 1000) })
+
+      const claimed: string[] = []
+      for (let job = await claimDueEmail(knex, 60_000); job; job = await claimDueEmail(knex, 60_000)) claimed.push(job.invitationId)
+      expect(claimed).toEqual([ids.open])
+
+      await failEndedInvitations(knex)
+      const row = (id: string) => knex('invitation_emails').where({ invitation_id: id }).first('status', 'last_error', 'attempts')
+      expect(await row(ids.accepted)).toEqual({ status: 'failed', last_error: expect.stringMatching(/accepted/), attempts: 0 })
+      expect(await row(ids.revoked)).toEqual({ status: 'failed', last_error: REVOKED_REASON, attempts: 0 })
+      expect(await row(ids.expired)).toEqual({ status: 'failed', last_error: expect.stringMatching(/expired/), attempts: 0 })
+      expect(await row(ids.open)).toMatchObject({ status: 'queued', attempts: 1 })
+    } finally {
+      await holder.close()
+    }
+  })
+
+  test('revoking an invitation whose email waits for the mail server fails the email: it is never sent', async () => {
+    await sink!.close()
+    sink = undefined
+    try {
+      const email = `revoked-${randomUUID()}@example.com`
+      const id = (await invite(email)).json().invitation.id
+      await until(() => api.app.knex('invitation_emails').where({ invitation_id: id }).first(), (r) => r.attempts >= 1, 'a failed attempt')
+      const res = await api.app.inject({ method: 'DELETE', url: `/api/members/invitations/${id}`, headers: owner.headers })
+      expect(res.statusCode).toBe(204)
+      expect(await api.app.knex('invitation_emails').where({ invitation_id: id }).first('status', 'last_error')).toEqual({ status: 'failed', last_error: REVOKED_REASON })
+      sink = await startSmtpSink(smtpPort, refused)
+      // Woken by another invitation, the sender sends that one and not the revoked one.
+      const other = `after-${randomUUID()}@example.com`
+      await invite(other)
+      await sink.waitForMails(1)
+      await sleep(300)
+      expect(sink.mails.map((m) => m.to)).toEqual([[other]])
+    } finally {
+      sink ??= await startSmtpSink(smtpPort, refused)
     }
   })
 })

@@ -1,14 +1,15 @@
 /**
- * The tenant's members and pending invitations (owner/admin): invite someone, or
- * change a member's role or sites through a four-eyes request.
+ * The tenant's members and pending invitations (owner/admin): invite someone, revoke
+ * an invitation, or change a member's role or sites through a four-eyes request.
  */
 import { useEffect, useState } from 'preact/hooks'
 import type { MemberList, Site } from '../../shared/api_types.ts'
 import { refreshChanges } from '../change_requests.ts'
 import { loadSites } from '../farm.ts'
+import { InvitationRow } from './InvitationRow.tsx'
 import { InviteForm } from './InviteForm.tsx'
 import { MemberRow } from './MemberRow.tsx'
-import { describeDelivery, describeSites, listMembers } from './members.ts'
+import { listMembers } from './members.ts'
 
 export function MembersScreen() {
   const [list, setList] = useState<MemberList | null>(null)
@@ -37,13 +38,7 @@ export function MembersScreen() {
           <h2>Pending invitations</h2>
           {list.invitations.length === 0 ? <p class="hint">None waiting.</p> : (
             <ul class="cards" aria-label="Pending invitations">
-              {list.invitations.map((i) => (
-                <li key={i.id} class="panel" data-invitation={i.id}>
-                  <p><strong>{i.email}</strong></p>
-                  <p class="hint">{i.role} · {describeSites(i.allowed_site_ids, sites)} · expires {new Date(i.expires_at).toLocaleString()}</p>
-                  <p class={i.email_delivery.status === 'failed' ? 'error' : 'hint'} data-email-status={i.email_delivery.status}>{describeDelivery(i)}</p>
-                </li>
-              ))}
+              {list.invitations.map((i) => <InvitationRow key={i.id} invitation={i} sites={sites} onRevoked={() => void reload()} />)}
             </ul>
           )}
         </>

@@ -31,6 +31,11 @@ export function invite(email: string, role: Role, allowedSiteIds: string[] | nul
   return api<CreatedInvitation>('POST', '/api/members/invitations', token(), { email, role, allowed_site_ids: allowedSiteIds })
 }
 
+/** Revokes a pending invitation: its link stops working, and an email not yet sent is not sent. */
+export async function revokeInvitation(invitationId: string): Promise<void> {
+  await api<null>('DELETE', `/api/members/invitations/${encodeURIComponent(invitationId)}`, token())
+}
+
 /**
  * The link that opens the accept page. The token sits in the fragment: browsers never
  * send it to a server, so no access log or proxy records it.
