@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createKeyring, encryptBlock, type DataKey } from '../../../e2ee/mod.ts'
 import { startTestApi, type Session, type TestApi } from '../../../tests/support/api.ts'
+import { databaseText } from '../../../tests/support/database_text.ts'
 import { runEdge, startEdge, startPoolSimulator } from '../../../tests/support/processes.ts'
 
 let api: TestApi
@@ -36,15 +37,6 @@ const counts = async () => ({
   stats: Number((await api.app.knex('pool_key_stats').count({ n: '*' }).first())!.n),
   events: Number((await api.app.knex('stream_events').where({ type: 'pool.stats' }).count({ n: '*' }).first())!.n),
 })
-
-/** Every row of every table, as text (pool_key_stats among them, or the scan would prove nothing). */
-async function databaseDump(): Promise<string> {
-  const tables: string[] = await api.app.knex('information_schema.tables').where({ table_schema: 'public', table_type: 'BASE TABLE' }).pluck('table_name')
-  expect(tables).toContain('pool_key_stats')
-  let dump = ''
-  for (const table of tables) dump += JSON.stringify((await api.app.knex.raw(`SELECT t::text AS row FROM ${api.app.knex.raw('??', [table]).toQuery()} t`)).rows)
-  return dump
-}
 
 async function addPoolKey(s: Session, pool: string, secret: object = SECRET): Promise<string> {
   const id = randomUUID()
@@ -183,7 +175,7 @@ describe('an edge round with keys sealed on the owner\'s side', () => {
       expect(by.get(working), output).toMatchObject({ error: null, stats: { workers_online: 2, balance_btc: 0.00480411 } })
       expect(by.get(refused)?.error).toEqual({ kind: 'auth', message: 'Cannot query Antpool: the pool refused the key (code -7, Signature Error); check it or rotate it' })
 
-      const dump = await databaseDump()
+      const dump = await databaseText(api.app.knex, ['pool_key_stats', 'stream_events'])
       expect(dump).toContain('Signature Error')
       for (const secret of [...Object.values(SECRET), ...Object.values(ANTPOOL), WRONG_SECRET.api_secret]) {
         expect(dump, `a table holds ${secret}`).not.toContain(secret)
