@@ -37,6 +37,12 @@ export const ConfigSchema = Type.Object({
   publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
   /** First retry delay of an email the mail server did not take; it doubles per attempt, up to an hour. */
   mailRetryMs: Type.Integer({ minimum: 10, default: 5000 }),
+  /** Invitations one member may make per hour (each API node counts its own share). */
+  invitationRateLimit: Type.Integer({ minimum: 1, default: 20 }),
+  /** Invitations all members of one tenant may make per hour, together. */
+  tenantInvitationRateLimit: Type.Integer({ minimum: 1, default: 50 }),
+  /** Invitations of one tenant waiting to be accepted at once. */
+  maxPendingInvitations: Type.Integer({ minimum: 1, default: 50 }),
 })
 
 export type AppConfig = Static<typeof ConfigSchema> & { jwtSecret: string }
@@ -60,6 +66,9 @@ const ENV: Record<keyof ServerConfig, string> = {
   mailFrom: 'MAIL_FROM',
   publicUrl: 'PUBLIC_URL',
   mailRetryMs: 'MAIL_RETRY_MS',
+  invitationRateLimit: 'INVITATION_RATE_LIMIT',
+  tenantInvitationRateLimit: 'TENANT_INVITATION_RATE_LIMIT',
+  maxPendingInvitations: 'MAX_PENDING_INVITATIONS',
 }
 
 /**

@@ -14,13 +14,26 @@ export function invitationLink(origin: string, token: string): string {
   return `${origin.replace(/\/+$/, '')}/accept#token=${encodeURIComponent(token)}`
 }
 
-/** Subject and plain text of an invitation email. */
+/**
+ * A tenant's name as one plain line: anyone who registers picks it, so it may hold line
+ * breaks, a fake instruction or a link-like text meant to pass for ours.
+ */
+export function plainFarmName(name: string): string {
+  const line = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim()
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line
+}
+
+/**
+ * Subject and plain text of an invitation email. The subject holds nothing the inviter
+ * chose; the text gives the farm's name as a name its owner picked, not as our words.
+ */
 export function invitationMessage(job: EmailJob, link: string): { subject: string; text: string } {
   const until = job.expiresAt.toUTCString()
   return {
-    subject: `You are invited to ${job.tenantName} on HashInsight`,
+    subject: 'Invitation to join a mining farm on HashInsight',
     text: [
-      `You have been invited to join the mining farm "${job.tenantName}" on HashInsight as ${/^[aeiou]/.test(job.role) ? 'an' : 'a'} ${job.role}.`,
+      `You have been invited to join a mining farm on HashInsight as ${/^[aeiou]/.test(job.role) ? 'an' : 'a'} ${job.role}.`,
+      `The farm's name, as its owner typed it: "${plainFarmName(job.tenantName)}". HashInsight does not check it.`,
       '',
       'Open this link to accept (it works once):',
       link,

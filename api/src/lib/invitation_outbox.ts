@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex'
 import type { EmailDelivery } from '../schemas/members.ts'
+import { openInvitationSql } from './invitations.ts'
 
 /** What the sender needs to build and send one invitation's email. */
 export interface EmailJob {
@@ -42,9 +43,6 @@ export async function queueInvitationEmail(trx: Knex.Transaction, invitation: { 
 /** Why the email of a revoked invitation was not sent. */
 export const REVOKED_REASON = 'The invitation was revoked before it could be emailed'
 
-// Neither accepted, revoked nor expired: the only invitations whose link still opens something.
-const OPEN_INVITATION = (alias: string) => `${alias}.accepted_at IS NULL AND ${alias}.revoked_at IS NULL AND ${alias}.expires_at > now()`
-
 /**
  * Claims the next due email of an invitation still open (the sender's last check before it sends): its attempt is counted and it is not due again for
  * `leaseMs`, so another sender (this node or another) skips it meanwhile, and picks
@@ -55,7 +53,7 @@ export async function claimDueEmail(knex: Knex, leaseMs: number): Promise<EmailJ
     `UPDATE invitation_emails o SET attempts = o.attempts + 1, next_attempt_at = now() + ? * interval '1 millisecond'
        FROM invitations i JOIN tenants t ON t.id = i.tenant_id
       WHERE o.invitation_id = (SELECT e.invitation_id FROM invitation_emails e JOIN invitations v ON v.id = e.invitation_id
-                                WHERE e.status = 'queued' AND e.next_attempt_at <= now() AND ${OPEN_INVITATION('v')}
+                                WHERE e.status = 'queued' AND e.next_attempt_at <= now() AND ${openInvitationSql('v')}
                                 ORDER BY e.next_attempt_at LIMIT 1
                                 -- An invitation being accepted or revoked right now is locked: skipped, and failed by the next round.
                                 FOR UPDATE OF e SKIP LOCKED FOR SHARE OF v SKIP LOCKED)
@@ -92,7 +90,7 @@ export async function failEndedInvitations(knex: Knex): Promise<void> {
             WHEN i.accepted_at IS NOT NULL THEN 'The invitation was accepted before it could be emailed'
             ELSE 'The invitation expired before it could be emailed; invite again' END
        FROM invitations i
-      WHERE i.id = o.invitation_id AND o.status = 'queued' AND NOT (${OPEN_INVITATION('i')})`,
+      WHERE i.id = o.invitation_id AND o.status = 'queued' AND NOT (${openInvitationSql('i')})`,
   )
 }
 

@@ -29,6 +29,13 @@ export function invitationToken(serverSecret: string, invitationId: string): str
 }
 
 /**
+ * SQL for "the invitation named `alias` is still open": neither accepted, revoked nor
+ * expired, so its link still opens something. The one definition of a pending invitation.
+ * @example knex('invitations as i').whereRaw(openInvitationSql('i'))
+ */
+export const openInvitationSql = (alias: string) => `${alias}.accepted_at IS NULL AND ${alias}.revoked_at IS NULL AND ${alias}.expires_at > now()`
+
+/**
  * Checks that `actor` may hand out `role` on `siteIds` (RULE-2, RULE-3): nobody grants
  * more than they hold — an admin cannot make an owner, and a member limited to some
  * sites cannot grant others or "all sites". Every site must be the tenant's.

@@ -8,8 +8,9 @@ import { Conflict, NotFound } from '../errors.ts'
 import { requireRole } from '../lib/access.ts'
 import { appendAudit } from '../lib/audit.ts'
 import { sha256Hex } from '../lib/device_tokens.ts'
+import { InvitationRateLimiter, checkPendingRoom } from '../lib/invitation_limits.ts'
 import { DELIVERY_COLUMNS, REVOKED_REASON, deliveryView, markEmailFailed, queueInvitationEmail, type OutboxRow } from '../lib/invitation_outbox.ts'
-import { INVITATION_TTL_MS, checkGrantable, invitationToken } from '../lib/invitations.ts'
+import { INVITATION_TTL_MS, checkGrantable, invitationToken, openInvitationSql } from '../lib/invitations.ts'
 import { IdParams, commonErrors } from '../schemas/common.ts'
 import { CreateInvitationBody, CreatedInvitationResponse, MemberListResponse, RevokedInvitationResponse } from '../schemas/members.ts'
 
@@ -23,6 +24,7 @@ const invitationView = (r: InvitationRow, delivery: OutboxRow | null) => ({
 
 const members: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate)
+  const limiter = new InvitationRateLimiter(app.config.invitationRateLimit, app.config.tenantInvitationRateLimit)
 
   app.post('/invitations', {
     schema: { body: CreateInvitationBody, response: { 201: CreatedInvitationResponse, ...commonErrors } },
@@ -32,10 +34,12 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
     const { email, role } = request.body
     const siteIds = request.body.allowed_site_ids ?? null
     await checkGrantable(app.knex, actor, role, siteIds, 'invite a member')
+    limiter.take(actor)
     const id = randomUUID()
     const token = invitationToken(app.config.jwtSecret, id)
     const emailed = app.invitationMailer.enabled
     const { row, delivery } = await app.knex.transaction(async (trx) => {
+      await checkPendingRoom(trx, actor.tenantId, app.config.maxPendingInvitations)
       const [inserted]: InvitationRow[] = await trx('invitations')
         .insert({
           id, tenant_id: actor.tenantId, email, role, allowed_site_ids: siteIds, token_hash: sha256Hex(token),
@@ -87,7 +91,7 @@ const members: FastifyPluginAsyncTypebox = async (app) => {
       .select('m.user_id', 'u.email', 'm.role', 'm.allowed_site_ids', 'm.created_at')
     const pending: (InvitationRow & OutboxRow)[] = await app.knex('invitations as i')
       .leftJoin('invitation_emails as o', 'o.invitation_id', 'i.id')
-      .where('i.tenant_id', actor.tenantId).whereNull('i.accepted_at').whereNull('i.revoked_at').andWhere('i.expires_at', '>', app.knex.fn.now())
+      .where('i.tenant_id', actor.tenantId).whereRaw(openInvitationSql('i'))
       .orderBy('i.created_at').select([...INVITATION_COLUMNS.map((c) => `i.${c}`), ...DELIVERY_COLUMNS.map((c) => `o.${c}`)])
     return {
       members: rows.map((r) => ({ user_id: r.user_id, email: r.email, role: r.role, allowed_site_ids: r.allowed_site_ids, joined_at: new Date(r.created_at).toISOString() })),
