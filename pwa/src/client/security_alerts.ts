@@ -4,7 +4,7 @@
  * for the top bar's notice, and the recent ones the server lists. The server sends
  * `security.alert` events to owners and admins only; nobody else gets any to show.
  */
-import { signal } from '@preact/signals'
+import { effect, signal } from '@preact/signals'
 import type { SecurityAlert } from '../shared/api_types.ts'
 import { api } from './api.ts'
 import { session } from './state.ts'
@@ -13,6 +13,16 @@ const KEEP = 20
 
 /** Alerts received live and not yet dismissed, newest first. */
 export const liveSecurityAlerts = signal<SecurityAlert[]>([])
+
+// Alerts belong to the member and tenant they were streamed to: signing out, or in as another
+// account or tenant, starts with none, so nobody sees another farm's alerts on a shared device.
+let alertsFor: string | null = null
+effect(() => {
+  const current = session.value ? `${session.value.user.id}:${session.value.tenant.id}` : null
+  if (current === alertsFor) return
+  alertsFor = current
+  liveSecurityAlerts.value = []
+})
 
 /** Takes a `security.alert` event from the stream (once per alert, even if replayed). */
 export function noteSecurityAlert(alert: SecurityAlert): void {
