@@ -128,10 +128,13 @@ describe('an open stream follows its member', () => {
     const leaver = await api.addMember(owner, 'operator')
     const actor = (await api.app.resolveActor(admin.userId, admin.tenantId))!
     const gone = (await api.app.resolveActor(leaver.userId, leaver.tenantId))!
+    // Each was announced when added too: wait for one notice more than now.
+    const heard = (s: Session) => notices.filter((k) => k === `${s.userId}:${s.tenantId}`).length
+    const before = [heard(admin), heard(leaver)]
     await setRole(admin, 'viewer')
     await api.app.knex('memberships').where({ user_id: leaver.userId }).delete()
     // Heard before the clients attach, so only attach itself can bring them up to date.
-    await waitFor('both notices', async () => [admin, leaver].every((s) => notices.includes(`${s.userId}:${s.tenantId}`)), 10_000)
+    await waitFor('both notices', async () => heard(admin) > before[0]! && heard(leaver) > before[1]!, 10_000)
 
     // As if read just before the changes: the route resolves the actor, then attaches.
     const stale: TestClient = { actor, got: [], closedWith: null, send: (e) => void stale.got.push(e), close: (r) => void (stale.closedWith = r) }
