@@ -9,6 +9,9 @@ import { BadInput, Forbidden } from '../errors.ts'
 import { ADDRESS } from './address_text.ts'
 import type { PoolKeyStatsView, PoolStatsError, PoolStatsReport } from '../schemas/pool_stats.ts'
 
+/** The stream event each stored report appends (the hub limits who receives it). */
+export const POOL_STATS_EVENT = 'pool.stats'
+
 export interface PoolStatsBatchInput {
   batchId: string
   deviceId: string
@@ -101,10 +104,10 @@ export const poolStats = {
          RETURNING pool_key_id, taken_at, error_kind
        ), events AS (
          INSERT INTO stream_events (tenant_id, site_id, type, data)
-         SELECT ?::uuid, NULL, 'pool.stats', json_build_object('pool_key_id', pool_key_id, 'taken_at', ${ISO_UTC('taken_at')}, 'ok', error_kind IS NULL) FROM ins
+         SELECT ?::uuid, NULL, ?, json_build_object('pool_key_id', pool_key_id, 'taken_at', ${ISO_UTC('taken_at')}, 'ok', error_kind IS NULL) FROM ins
        )
        SELECT count(*)::int AS n FROM ins`,
-      [input.tenantId, input.deviceId, input.batchId, JSON.stringify(rows), input.tenantId],
+      [input.tenantId, input.deviceId, input.batchId, JSON.stringify(rows), input.tenantId, POOL_STATS_EVENT],
     )
     return stored.n
   },

@@ -10,6 +10,7 @@
 import fp from 'fastify-plugin'
 import { atLeast } from '../../lib/access.ts'
 import { formatPosition, type FeedCursor, type StreamPosition } from '../../lib/feed_cursor.ts'
+import { POOL_STATS_EVENT } from '../../lib/pool_stats.ts'
 import { SECURITY_ALERT_EVENT } from '../../lib/security_alerts.ts'
 import type { Role } from '../../schemas/common.ts'
 import type { Actor } from './auth.ts'
@@ -47,9 +48,6 @@ const PAGE = 1000
 // Miner changes are picked up by this timer (they send no NOTIFY), and so is a row
 // that waited below the horizon for an older transaction.
 const TICK_MS = 250
-
-// Written by lib/pool_stats.ts (in its SQL) for each stored report: a pool key's id, time and success.
-const POOL_STATS_EVENT = 'pool.stats'
 
 /** Who may receive an event type beyond its tenant and site: the least role, and whether every site is needed. */
 interface Audience {
