@@ -3,9 +3,9 @@
  * or cleared, and the events the stream sends (one per batch with the figures and
  * the site totals, one per alert change). All in one transaction, so a batch
  * stored twice cannot happen and a batch lost changes nothing. It costs a fixed
- * handful of round trips whatever the batch size: the batch claim, the raw rows by
- * COPY, the miners' state and the site's thresholds in one query, and every other
- * write takes its rows as one JSON parameter.
+ * handful of round trips whatever the batch size: the raw rows by COPY, the batch
+ * claim with the site's lock, the miners' state and the site's thresholds in one
+ * query, and every other write takes its rows as one parameter.
  */
 import type { Knex } from 'knex'
 import { Forbidden } from '../errors.ts'
@@ -51,20 +51,22 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
   const { tenantId, siteId, samples } = input
   const ids = [...new Set(samples.map((s) => s.miner_id))]
   return withCopyTransaction(knex, async (trx, copy) => {
+    // The raw rows go in first, while another batch of the site may still be applying.
+    await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => rawRow(input, s)))
+    // One statement then claims the batch id and takes the site's lock: batches of one
+    // site apply one at a time, each reading the live state and open alerts the one
+    // before it committed, so averages follow every sample and an alert is raised once
+    // (concurrent batches raised it twice, and the second failed). A batch id stored
+    // before claims nothing, takes no lock and rolls the copied rows back: a resend
+    // costs a wasted COPY, every first send a round trip less.
     const { rows: [claim] } = await trx.raw(
       `WITH claim AS (
          INSERT INTO telemetry_batches (batch_id, device_id, tenant_id, samples) VALUES (?, ?, ?, ?)
          ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
-       ) SELECT count(*)::int AS claimed FROM claim`,
-      [input.batchId, input.deviceId, tenantId, samples.length],
+       ) SELECT count(*)::int AS claimed FROM claim, LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(?, 7))) AS site_lock`,
+      [input.batchId, input.deviceId, tenantId, samples.length, `telemetry:site:${siteId}`],
     )
-    if (claim.claimed !== 1) return false
-    // The raw rows go in while another batch of the site may still be applying.
-    await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => rawRow(input, s)))
-    // Batches of one site then apply one at a time: each reads the live state and open
-    // alerts the one before it committed, so averages follow every sample and an alert
-    // is raised once (concurrent batches raised it twice, and the second failed).
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 7))', [`telemetry:site:${siteId}`])
+    if (claim.claimed !== 1) throw new StoredBefore()
     const { rows } = await trx.raw(
       `SELECT m.id AS miner_id, l.miner_id IS NOT NULL AS has_live,
               l.online, l.hashrate_ths, l.hashrate_ewma_ths, l.temp_chip_max_c, l.accepted_shares, l.rejected_shares,
@@ -83,8 +85,14 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
       : { temp_limit_c: first.temp_limit_c, hashrate_drop_share: first.hashrate_drop_share!, reject_rate_limit: first.reject_rate_limit! }
     await applyLive(trx, tenantId, siteId, samples, states, limits)
     return true
+  }).catch((error) => {
+    if (error instanceof StoredBefore) return false
+    throw error
   })
 }
+
+/** Rolls back a batch whose id was stored before. */
+class StoredBefore extends Error {}
 
 function rawRow(input: TelemetryBatchInput, s: TelemetrySample): CopyValue[] {
   const detail = {
