@@ -4,6 +4,8 @@
  * second browser profile opens it, accepts with a new password and is signed in as
  * that operator; the token reaches no table (only its hash). Changing the member to
  * viewer is a ROLE_CHANGE request a second admin approves and the owner applies.
+ * Someone with an account on another farm joins with their own password, and a
+ * revoked invitation's link opens nothing.
  */
 import assert from 'node:assert/strict'
 import { createHash, randomUUID } from 'node:crypto'
@@ -125,4 +127,49 @@ describe('members in the PWA', () => {
     assert.equal((await knex()('memberships').where({ user_id: invitee.id }).first('role')).role, 'viewer')
     assert.equal((await knex()('change_requests').where({ id: request.id }).first('status')).status, 'EXECUTED')
   }, 30_000)
+
+  /** The owner invites `email` as `role` on the Members screen and returns the link shown once. */
+  async function inviteLink(email: string, role: string): Promise<string> {
+    const form = page.getByRole('form', { name: 'Invite a member' })
+    await form.getByLabel('Their email').fill(email)
+    await form.getByLabel('Role').selectOption(role)
+    await form.getByRole('button', { name: 'Create invitation link' }).click()
+    const link = (await page.locator('[data-invite-link]').textContent())!.trim()
+    await page.getByRole('button', { name: 'Done' }).click()
+    return link
+  }
+
+  test('someone with an account on another farm joins with their own password; a revoked link opens nothing', async () => {
+    const EXISTING = `other-farm-${randomUUID()}@example.com`
+    const registered = await harness.api.app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: EXISTING, password: 'their own password 1357', tenantName: 'Their Farm' } })
+    assert.equal(registered.statusCode, 201, registered.body)
+    // Still on the Members screen from the tests before.
+    await page.getByRole('form', { name: 'Invite a member' }).waitFor()
+    const joinLink = await inviteLink(EXISTING, 'viewer')
+    const { page: existing } = await harness.newPhone()
+    await existing.goto(joinLink)
+    await existing.getByRole('tab', { name: 'I already have an account' }).click()
+    await existing.getByLabel('Your account password').fill('their own password 1357')
+    await existing.getByRole('button', { name: 'Accept and sign in' }).click()
+    await existing.getByRole('heading', { name: 'Unlock Members Farm' }).waitFor()
+    await existing.getByLabel('Encryption passphrase').fill(PASSPHRASE)
+    await existing.getByRole('button', { name: 'Unlock' }).click()
+    await existing.getByRole('button', { name: /Hall M/ }).waitFor()
+    const memberships = await knex()('memberships as m').join('users as u', 'u.id', 'm.user_id').where('u.email', EXISTING).orderBy('m.role').select('m.role', 'm.tenant_id')
+    assert.deepEqual(memberships.map((m) => m.role), ['owner', 'viewer'], 'their own farm, and this one as viewer')
+    assert.ok(memberships.some((m) => m.tenant_id === owner.tenantId && m.role === 'viewer'))
+
+    const REVOKED = `revoked-${randomUUID()}@example.com`
+    const revokedLink = await inviteLink(REVOKED, 'operator')
+    const pending = page.locator('li[data-invitation]', { hasText: REVOKED })
+    await pending.getByRole('button', { name: `Revoke the invitation of ${REVOKED}` }).click()
+    await pending.waitFor({ state: 'detached' })
+    const { page: late } = await harness.newPhone()
+    await late.goto(revokedLink)
+    await late.getByLabel('New account password').fill('late comer password 8642')
+    await late.getByLabel('Type the password again').fill('late comer password 8642')
+    await late.getByRole('button', { name: 'Accept and sign in' }).click()
+    await late.getByRole('alert').getByText(/revoked/).waitFor()
+    assert.equal(await knex()('users').where({ email: REVOKED }).first(), undefined, 'no account was made')
+  }, 60_000)
 })
