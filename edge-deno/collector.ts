@@ -129,7 +129,7 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
     signal,
-    onCycle: async (telemetry) => {
+    onCycle: async (telemetry, elapsedMs) => {
       // Polls cut short by a stop are not the miners' fault; do not report them.
       if (outer.aborted) return
       const now = Date.now()
@@ -141,7 +141,7 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
       summary.cycles++
       const online = telemetry.filter((t) => t.online).length
       const f = summary.lastFlush
-      log(`Cycle ${summary.cycles}: ${online}/${telemetry.length} miners online, ${resolution.unpolled.length} not polled; ` +
+      log(`Cycle ${summary.cycles}: ${online}/${telemetry.length} miners online in ${Math.round(elapsedMs)} ms, ${resolution.unpolled.length} not polled; ` +
         `batches sent ${f.sent}, duplicate ${f.duplicates}, refused ${f.refused}, waiting ${f.pending}`)
       if (options.once) return cycleStop.abort()
       const failed = new Set(telemetry.flatMap((t, i) => (t.online ? [] : [cycleTargets[i].id])))

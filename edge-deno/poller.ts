@@ -80,8 +80,8 @@ export interface LoopOptions extends PollOptions {
   intervalMs?: number
   /** Random share of the interval added or taken away, 0 to 1 (default 0.1). */
   jitter?: number
-  /** Receives each cycle's telemetry; the next cycle waits for it. */
-  onCycle: (telemetry: MinerTelemetry[]) => void | Promise<void>
+  /** Receives each cycle's telemetry and how long its polls took; the next cycle waits for it. */
+  onCycle: (telemetry: MinerTelemetry[], elapsedMs: number) => void | Promise<void>
   /** Stops the loop. */
   signal: AbortSignal
 }
@@ -94,7 +94,8 @@ export async function pollLoop(targets: () => readonly PollTarget[], options: Lo
   const client = new CgminerClient({ timeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs, signal })
   while (!signal.aborted) {
     const started = performance.now()
-    await options.onCycle(await pollCycle(targets(), { ...options, client }))
+    const telemetry = await pollCycle(targets(), { ...options, client })
+    await options.onCycle(telemetry, performance.now() - started)
     // An abort during the cycle has already fired; waiting for it would wait the whole interval.
     if (signal.aborted) break
     const wait = intervalMs * (1 + (Math.random() * 2 - 1) * jitter) - (performance.now() - started)

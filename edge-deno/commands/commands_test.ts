@@ -60,7 +60,7 @@ Deno.test('run --once polls, delivers and exits 0; run after the device is revok
 
   const run = await cli(['run', '--once', '--state-dir', state.dir, '--passphrase-file', passphraseFile, '--timeout', '2000'])
   assert.equal(run.code, 0, run.out)
-  assert.match(run.out, /Cycle 1: 2\/2 miners online, 0 not polled; batches sent 1/)
+  assert.match(run.out, /Cycle 1: 2\/2 miners online in \d+ ms, 0 not polled; batches sent 1/)
   assert.deepEqual(api.stored[0].samples.map((s) => [s.miner_id, s.online]), [[minerId(1), true], [minerId(2), true]])
   for (const secret of [TOKEN, PASSPHRASE, b.host]) assert.ok(!run.out.includes(secret), `${secret} printed`)
 
@@ -87,7 +87,7 @@ Deno.test('run --once with a key grant and no passphrase decrypts v2 miners and 
   const run = await cli(['run', '--once', '--state-dir', state.dir, '--timeout', '2000'])
   assert.equal(run.code, 0, run.out)
   assert.match(run.out, /using this device's key grant/)
-  assert.match(run.out, /Cycle 1: 2\/2 miners online, 0 not polled/)
+  assert.match(run.out, /Cycle 1: 2\/2 miners online in \d+ ms, 0 not polled/)
   for (const secret of [TOKEN, a.host, b.host]) assert.ok(!run.out.includes(secret), `${secret} printed`)
 })
 
