@@ -23,7 +23,7 @@ import { benchDatabase, call, startServer } from './servers.ts'
 
 const MINERS = 500
 const BATCHES = Number(process.env.BENCH_LIVE_BATCHES ?? 60)
-const SENDERS = 4
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 4)
 // Sent before the clock starts, so the figure is the steady rate rather than JIT warm-up.
 const WARMUP_BATCHES = 8
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000)
