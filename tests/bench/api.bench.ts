@@ -7,6 +7,7 @@
 import autocannon from 'autocannon'
 import knexFactory from 'knex'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { result, type BenchResult, type BenchSuite } from './report.ts'
 import { benchDatabase, startServer } from './servers.ts'
 
@@ -20,7 +21,13 @@ function v1Block(): string {
   return JSON.stringify({ encrypted_credentials: { ciphertext: b(96), iv: b(12), salt: b(16), algo: 'AES-256-GCM', version: 1 } })
 }
 
-interface Loaded { rps: number; p99: number; errors: number }
+interface Loaded { rps: number; p99: number; errors: number; cpuUsPerRequest: number }
+
+/** CPU time (user + system) of a process so far, µs. */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
 
 /** The middle round by throughput (its own p99), errors summed over all rounds. */
 function median(runs: Loaded[]): Loaded {
@@ -28,9 +35,10 @@ function median(runs: Loaded[]): Loaded {
   return { ...sorted[Math.floor(sorted.length / 2)]!, errors: runs.reduce((n, r) => n + r.errors, 0) }
 }
 
-async function load(port: number, method: 'GET' | 'POST', paths: string[], token: string): Promise<Loaded> {
+async function load({ port, child }: { port: number; child: { pid?: number } }, method: 'GET' | 'POST', paths: string[], token: string): Promise<Loaded> {
   const bodies = Array.from({ length: 64 }, v1Block)
   let i = 0
+  const cpuBefore = cpuUs(child.pid!)
   const run = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
@@ -44,7 +52,7 @@ async function load(port: number, method: 'GET' | 'POST', paths: string[], token
       },
     }],
   })
-  return { rps: run.requests.average, p99: run.latency.p99, errors: run.non2xx + run.errors }
+  return { rps: run.requests.average, p99: run.latency.p99, errors: run.non2xx + run.errors, cpuUsPerRequest: (cpuUs(child.pid!) - cpuBefore) / Math.max(1, run.requests.total) }
 }
 
 async function seed(port: number): Promise<{ token: string; paths: string[] }> {
@@ -83,17 +91,19 @@ const suite: BenchSuite = {
         const compare = async (method: 'GET' | 'POST') => {
           const runs: { app: Loaded; base: Loaded }[] = []
           for (let round = 0; round < ROUNDS; round++) {
-            runs.push({ app: await load(app.port, method, paths, token), base: await load(baseline.port, method, paths, token) })
+            runs.push({ app: await load(app, method, paths, token), base: await load(baseline, method, paths, token) })
           }
           return { app: median(runs.map((r) => r.app)), base: median(runs.map((r) => r.base)) }
         }
         const post = await compare('POST')
         const get = await compare('GET')
-        const note = (r: Loaded) => `goal >= 0.6 of baseline; ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S / ROUNDS} s per side, medians; ${r.errors} non-2xx`
+        // CPU of each server process per request: steadier than throughput when other load shares the cores.
+        const cpu = (r: { app: Loaded; base: Loaded }) => `API process CPU ${Math.round(r.app.cpuUsPerRequest)} µs per request vs ${Math.round(r.base.cpuUsPerRequest)} µs for the baseline`
+        const note = (r: { app: Loaded; base: Loaded }) => `goal >= 0.6 of baseline; ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION_S / ROUNDS} s per side, medians; ${r.app.errors} non-2xx; ${cpu(r)}`
         return [
-          result('api.credentials.post', post.app.rps, 'req/s', post.base.rps, note(post.app)),
+          result('api.credentials.post', post.app.rps, 'req/s', post.base.rps, note(post)),
           result('api.credentials.post.p99', post.app.p99, 'ms', post.base.p99, 'p99 latency (median of the rounds); baseline is the bare INSERT route'),
-          result('api.credentials.get', get.app.rps, 'req/s', get.base.rps, note(get.app)),
+          result('api.credentials.get', get.app.rps, 'req/s', get.base.rps, note(get)),
           result('api.credentials.get.p99', get.app.p99, 'ms', get.base.p99, 'p99 latency (median of the rounds); baseline is the bare SELECT route'),
         ]
       } finally {
