@@ -18,6 +18,8 @@ import { decryptBlock, encryptBlock, sealCommand, unlockKeyring, type DataKey } 
 import { digestFetch } from '../../edge-deno/control/digest.ts'
 import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { signIn, signUpOwner } from './support/pwa_steps.ts'
+import { databaseText } from '../support/database_text.ts'
 import { waitFor as waitForUntil } from './support/wait_for.ts'
 import { freePort } from '../../api/src/db/embedded_postgres.ts'
 
@@ -45,13 +47,6 @@ const knex = () => harness.api.app.knex
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000) => waitForUntil(what, probe, ms, () => `edge log:\n${edgeLog}`)
 
-async function databaseText(): Promise<string> {
-  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
-  const parts: string[] = []
-  for (const { tablename } of rows) parts.push((await knex().raw(`select json_agg(x)::text as t from "${tablename}" x`)).rows[0]?.t ?? '')
-  return parts.join('\n')
-}
-
 /** Runs a command from the Control panel and waits until the PWA shows it done. */
 async function control(action: string, fill: () => Promise<void>, confirmations: number): Promise<string> {
   const previous = (await page.locator('section[aria-label="Command progress"]').getAttribute('data-command', { timeout: 100 }).catch(() => null)) ?? 'none'
@@ -75,19 +70,7 @@ beforeAll(async () => {
   sim = await startSimulator(['--miners', '5', '--base', `127.${x}.9.1`, '--port', '0', '--web-port', String(webPort), '--clean'])
 
   // The owner signs up and makes the keyring in the PWA, as in pwa_flow.
-  await page.goto('/')
-  await page.getByRole('tab', { name: 'Create account' }).click()
-  await page.getByLabel('Email').fill(EMAIL)
-  await page.getByLabel('Account password').fill('account password 5678')
-  await page.getByLabel('Farm name').fill('Control Farm')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE)
-  await page.getByLabel('Type it again').fill(PASSPHRASE)
-  await page.getByLabel('I understand').check()
-  await page.getByRole('button', { name: 'Create encryption keys' }).click()
-  await page.getByLabel('New site').fill('Hall C')
-  await page.getByRole('button', { name: 'Add site' }).click()
-  await page.getByRole('button', { name: /Hall C/ }).waitFor()
+  await signUpOwner(page, { email: EMAIL, password: 'account password 5678', farm: 'Control Farm', passphrase: PASSPHRASE, site: 'Hall C' })
 
   // Two miners with the simulator's logins, saved as the owner's device would (index 0: S19, 3: LuxOS).
   const user = await knex()('users').where({ email: EMAIL }).first('id')
@@ -145,7 +128,7 @@ describe('remote control from the PWA', () => {
     await cdp.detach()
     const conf = await (await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: 'root' })).json() as { pools: unknown }
     assert.deepEqual(conf.pools, [{ url: POOL.url, user: POOL.user, pass: POOL.password }])
-    assert.ok(!(await databaseText()).includes(POOL.password), 'no table holds the pool password')
+    assert.ok(!(await databaseText(knex())).includes(POOL.password), 'no table holds the pool password')
   }, 90_000)
 
   test('set_password needs a second confirmation, changes the Antminer web login, and the stored block agrees', async () => {
@@ -164,7 +147,7 @@ describe('remote control from the PWA', () => {
     const conf = await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: stored.password })
     assert.equal(conf.status, 200)
     await conf.body?.cancel()
-    const db = await databaseText()
+    const db = await databaseText(knex())
     for (const secret of [NEW_PASSWORD, POOL.password, PASSPHRASE]) assert.ok(!db.includes(secret), `no table holds ${secret}`)
     const audit = await knex()('audit_events').where({ target_type: 'command' }).pluck('action')
     assert.deepEqual(audit.sort(), ['command.complete', 'command.complete', 'command.issue', 'command.issue'])
@@ -177,12 +160,7 @@ describe('remote control from the PWA', () => {
     const accepted = await harness.api.app.inject({ method: 'POST', url: '/api/auth/accept-invitation', payload: { token: invited.json().token, password: 'viewer account pw 4321' } })
     assert.equal(accepted.statusCode, 200, accepted.body)
     const viewer = (await harness.newPhone()).page
-    await viewer.goto('/')
-    await viewer.locator('form').getByLabel('Email').fill(VIEWER)
-    await viewer.getByLabel('Account password').fill('viewer account pw 4321')
-    await viewer.locator('form').getByRole('button', { name: 'Sign in' }).click()
-    await viewer.getByLabel('Encryption passphrase').fill(PASSPHRASE)
-    await viewer.getByRole('button', { name: 'Unlock' }).click()
+    await signIn(viewer, '/', { email: VIEWER, password: 'viewer account pw 4321', passphrase: PASSPHRASE })
     await viewer.getByRole('button', { name: /Hall C/ }).click()
     await viewer.getByText('ant-1').waitFor()
     await viewer.getByRole('button', { name: 'Control…' }).click()

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, test } from 'vitest'
 import { decryptBlock, encryptBlock, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
 import type { Session } from '../support/api.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { databaseText } from '../support/database_text.ts'
 import { waitFor } from './support/wait_for.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
@@ -33,22 +34,10 @@ let olderCredentials: unknown
 const knex = () => harness.api.app.knex
 const miner = async () => knex()('hosting_miners').where({ id: minerId }).first()
 
-/** Every row of every table as text: a secret must appear in none of them. */
-async function databaseText(): Promise<string> {
-  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
-  const parts: string[] = []
-  for (const { tablename } of rows) {
-    const dump = await knex().raw<{ rows: { t: string | null }[] }>(`select json_agg(x)::text as t from "${tablename}" x`)
-    parts.push(dump.rows[0]?.t ?? '')
-  }
-  return parts.join('\n')
-}
-
 async function assertNoPlaintext(secrets: string[]): Promise<void> {
-  const text = await databaseText()
+  const text = await databaseText(knex())
   for (const secret of [...secrets, PASSPHRASE]) assert.ok(!text.includes(secret), `the database must not hold ${JSON.stringify(secret)}`)
 }
-
 
 async function unlock(passphrase = PASSPHRASE): Promise<void> {
   await page.getByLabel('Encryption passphrase').fill(passphrase)

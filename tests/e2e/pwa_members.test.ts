@@ -13,6 +13,8 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import type { Session } from '../support/api.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { signUpOwner } from './support/pwa_steps.ts'
+import { databaseText } from '../support/database_text.ts'
 
 const OWNER_EMAIL = `owner-${randomUUID()}@example.com`
 const INVITEE_EMAIL = `newcomer-${randomUUID()}@example.com`
@@ -26,29 +28,10 @@ let inviteToken: string
 const knex = () => harness.api.app.knex
 const memberRow = (p: Page) => p.locator('li[data-member]', { hasText: INVITEE_EMAIL })
 
-async function databaseText(): Promise<string> {
-  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
-  const parts: string[] = []
-  for (const { tablename } of rows) parts.push((await knex().raw(`select json_agg(x)::text as t from "${tablename}" x`)).rows[0]?.t ?? '')
-  return parts.join('\n')
-}
-
 beforeAll(async () => {
   harness = await startPwaHarness()
   ;({ page } = await harness.newPhone())
-  await page.goto('/')
-  await page.getByRole('tab', { name: 'Create account' }).click()
-  await page.getByLabel('Email').fill(OWNER_EMAIL)
-  await page.getByLabel('Account password').fill('account password 5678')
-  await page.getByLabel('Farm name').fill('Members Farm')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE)
-  await page.getByLabel('Type it again').fill(PASSPHRASE)
-  await page.getByLabel('I understand').check()
-  await page.getByRole('button', { name: 'Create encryption keys' }).click()
-  await page.getByLabel('New site').fill('Hall M')
-  await page.getByRole('button', { name: 'Add site' }).click()
-  await page.getByRole('button', { name: /Hall M/ }).waitFor()
+  await signUpOwner(page, { email: OWNER_EMAIL, password: 'account password 5678', farm: 'Members Farm', passphrase: PASSPHRASE, site: 'Hall M' })
 
   const user = await knex()('users').where({ email: OWNER_EMAIL }).first('id')
   const tenantId = (await knex()('memberships').where({ user_id: user.id }).first('tenant_id')).tenant_id
@@ -96,7 +79,7 @@ describe('members in the PWA', () => {
 
     const hash = createHash('sha256').update(inviteToken).digest('hex')
     assert.equal(Number((await knex()('invitations').where({ token_hash: hash }).whereNotNull('accepted_at').count('* as n'))[0]!.n), 1, 'the server kept the hash and marked it used')
-    const db = await databaseText()
+    const db = await databaseText(knex())
     assert.ok(!db.includes(inviteToken), 'no table holds the invitation token')
     assert.ok(!db.includes(inviteToken.slice(4)), 'nor its random part')
   }, 40_000)

@@ -13,6 +13,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { createKeyring, decryptBlock, encryptBlock, type DataKey } from '../../e2ee/mod.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { signIn } from './support/pwa_steps.ts'
 import { waitFor } from './support/wait_for.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
@@ -65,13 +66,7 @@ const decrypt = (block: unknown, minerId: string) => decryptBlock(dataKey, block
 /** Opens `path` on a fresh phone, signs in and unlocks. */
 async function signedInPhone(path: string): Promise<Phone> {
   const phone = await harness.newPhone()
-  const { page } = phone
-  await page.goto(path)
-  await page.locator('form').getByLabel('Email').fill(EMAIL)
-  await page.getByLabel('Account password').fill(ACCOUNT_PASSWORD)
-  await page.locator('form').getByRole('button', { name: 'Sign in' }).click()
-  await page.getByLabel('Encryption passphrase').fill(PASSPHRASE)
-  await page.getByRole('button', { name: 'Unlock' }).click()
+  await signIn(phone.page, path, { email: EMAIL, password: ACCOUNT_PASSWORD, passphrase: PASSPHRASE })
   return phone
 }
 

@@ -18,6 +18,8 @@ import { createKeyring, decryptBlock, encryptBlock, unlockKeyring, type DataKey 
 import type { Session } from '../support/api.ts'
 import { runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
+import { signUpOwner } from './support/pwa_steps.ts'
+import { databaseText } from '../support/database_text.ts'
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const PASSPHRASE = 'amber orchard 41 quiet harbour'
@@ -42,13 +44,6 @@ const knex = () => harness.api.app.knex
 const inject = (session: Session, method: 'GET' | 'POST', url: string, payload?: object) =>
   harness.api.app.inject({ method, url, headers: session.headers, ...(payload ? { payload } : {}) })
 
-async function databaseText(): Promise<string> {
-  const { rows } = await knex().raw<{ rows: { tablename: string }[] }>("select tablename from pg_tables where schemaname = 'public'")
-  const parts: string[] = []
-  for (const { tablename } of rows) parts.push((await knex().raw(`select json_agg(x)::text as t from "${tablename}" x`)).rows[0]?.t ?? '')
-  return parts.join('\n')
-}
-
 const deviceRow = () => page.locator(`li[data-device="${deviceId}"]`)
 
 /** Back to the Sites screen through the app (a reload would lock the keyring). */
@@ -65,19 +60,7 @@ beforeAll(async () => {
   const x = 100 + Math.floor(Math.random() * 100)
   sim = await startSimulator(['--miners', '2', '--base', `127.${x}.11.1`, '--port', '0', '--clean'])
 
-  await page.goto('/')
-  await page.getByRole('tab', { name: 'Create account' }).click()
-  await page.getByLabel('Email').fill(EMAIL)
-  await page.getByLabel('Account password').fill('account password 5678')
-  await page.getByLabel('Farm name').fill('Team Farm')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE)
-  await page.getByLabel('Type it again').fill(PASSPHRASE)
-  await page.getByLabel('I understand').check()
-  await page.getByRole('button', { name: 'Create encryption keys' }).click()
-  await page.getByLabel('New site').fill('Hall D')
-  await page.getByRole('button', { name: 'Add site' }).click()
-  await page.getByRole('button', { name: /Hall D/ }).waitFor()
+  await signUpOwner(page, { email: EMAIL, password: 'account password 5678', farm: 'Team Farm', passphrase: PASSPHRASE, site: 'Hall D' })
 
   const user = await knex()('users').where({ email: EMAIL }).first('id')
   const tenantId = (await knex()('memberships').where({ user_id: user.id }).first('tenant_id')).tenant_id
@@ -141,7 +124,7 @@ describe('team security in the PWA', () => {
     const rows = await knex()('telemetry').where({ miner_id: minerId }).orderBy('at', 'desc').select('online', 'hashrate_ths', 'detail')
     assert.equal(rows[0]?.online, true, JSON.stringify(rows[0]))
     assert.ok(Number(rows[0]!.hashrate_ths) > 0)
-    assert.ok(!(await databaseText()).includes(PASSPHRASE), 'no table holds the passphrase')
+    assert.ok(!(await databaseText(knex())).includes(PASSPHRASE), 'no table holds the passphrase')
   }, 60_000)
 
   test('revoking files a DEVICE_REVOKE request; once a second admin approves and the owner executes it, the device token gets 401', async () => {
@@ -191,7 +174,7 @@ describe('team security in the PWA', () => {
     // The pool is sealed with the key (added and rotated alike), so the edge asks that pool only.
     assert.deepEqual(await decryptBlock(key, view.block, context), { ...POOL_KEYS[1], pool: 'Braiins Pool' })
     assert.deepEqual(await decryptBlock(key, view.history[0].block, context), { ...POOL_KEYS[0], pool: 'Braiins Pool' })
-    const db = await databaseText()
+    const db = await databaseText(knex())
     for (const part of POOL_KEYS.flatMap((k) => [k.api_key, k.api_secret])) {
       assert.ok(!db.includes(part), `no table holds ${part}`)
       for (const fingerprint of [first, second]) assert.ok(!fingerprint.replace(/-/g, '').includes(part.slice(-4).toLowerCase()))
