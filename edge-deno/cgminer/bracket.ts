@@ -9,7 +9,10 @@
  * @example parseBracketFields('Temp[31] MGHS[1.5 2] Nonce Mask[25]') // {Temp: '31', MGHS: '1.5 2', 'Nonce Mask': '25'}
  */
 export function parseBracketFields(text: string): Record<string, string> {
-  const body = text.trim().replace(/^'[^']*':\{/, '').replace(/\}$/, '')
+  let body = text.trim()
+  // A regex anchored only at the end (/\}$/) tries every position of a string of kilobytes.
+  if (body.startsWith("'")) body = body.replace(/^'[^']*':\{/, '')
+  if (body.endsWith('}')) body = body.slice(0, -1)
   const fields: Record<string, string> = {}
   let at = 0
   while (at < body.length) {
@@ -38,6 +41,18 @@ export function bracketNumbers(value: string | undefined): number[] {
  * `MM ID1`, …, `MM ID0:Summary`, `HBinfo`. Later modules do not overwrite earlier ones.
  */
 export function avalonFields(row: Record<string, unknown>): Record<string, string> {
+  const cached = parsedRows.get(row)
+  if (cached) return cached
+  const merged = mergeModules(row)
+  parsedRows.set(row, merged)
+  return merged
+}
+
+// Identifying and normalizing one poll both read the same row's kilobytes of packed
+// text: parse it once. Rows are fresh objects per poll, so entries go with them.
+const parsedRows = new WeakMap<Record<string, unknown>, Record<string, string>>()
+
+function mergeModules(row: Record<string, unknown>): Record<string, string> {
   // The first module's fields are taken as they are (usually the only one); copying them cost more than parsing.
   let merged: Record<string, string> | undefined
   for (const key in row) {

@@ -17,7 +17,12 @@ export type Replies = ReadonlyMap<string, CommandReply>
 export function rows(replies: Replies, command: string, section: string): Row[] {
   const list = replies.get(command)?.body[section]
   if (!Array.isArray(list)) return []
-  return list.filter((row): row is Row => row !== null && typeof row === 'object' && !Array.isArray(row))
+  // Called many times per poll: copy only when some entry is not a row.
+  return list.every(isRow) ? list : list.filter(isRow)
+}
+
+function isRow(value: unknown): value is Row {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 /** A finite number from a number or a numeric string ("3250 W" gives 3250), else null. */
@@ -53,12 +58,22 @@ export const TERAHASH_PER: Record<string, number> = { '': 1e-12, K: 1e-9, M: 1e-
 export function rateThs(row: Row | undefined, windows: readonly string[]): number | null {
   if (!row) return null
   for (const window of windows) {
-    for (const prefix of ['G', 'M', 'T', 'K', 'P']) {
-      const n = num(row[`${prefix}HS ${window}`])
-      if (n !== null) return n * TERAHASH_PER[prefix]
+    for (const [key, factor] of rateKeys(window)) {
+      const n = num(row[key])
+      if (n !== null) return n * factor
     }
   }
   return null
+}
+
+// Keys built once: a key made by a template per lookup is a new string V8 must hash
+// each time, and this runs for every miner of every cycle.
+const RATE_PREFIXES = ['G', 'M', 'T', 'K', 'P']
+const rateKeysByWindow = new Map<string, [string, number][]>()
+function rateKeys(window: string): [string, number][] {
+  let keys = rateKeysByWindow.get(window)
+  if (!keys) rateKeysByWindow.set(window, keys = RATE_PREFIXES.map((p) => [`${p}HS ${window}`, TERAHASH_PER[p]!]))
+  return keys
 }
 
 /** Rounds to `digits` decimals so telemetry does not carry float noise. */
@@ -68,22 +83,26 @@ export function round(n: number | null, digits = 3): number | null {
   return Math.round(n * f) / f
 }
 
-// `temp2_3` is prefix `temp2_` and number 3; `fan1` is `fan` and 1; `temp_chip2` is `temp_chip` and 2.
-const NUMBERED_KEY = /^([A-Za-z_]+(?:\d+_)?)(\d+)$/
+// Numbered keys go up to a board's or fan's count, 16 at most in any firmware seen.
+const MAX_NUMBER = 31
+const numberedKeys = new Map<string, string[]>()
 
 /**
- * The values of every `<prefix><n>` key of `row` whose prefix is asked for, each list
- * in order of n, from one pass over the row (a stats row has a hundred keys or more).
+ * The values of every `<prefix><n>` key of `row` (n from 0 to 31) whose prefix is
+ * asked for, each list in order of n: `temp2_3` is prefix `temp2_` and 3, `temp2`
+ * is `temp` and 2. Looked up by name: a stats row has a hundred keys or more, and
+ * walking them all cost more than the rest of the normalization.
  * @example numberedFields({fan1: 5400, fan2: 5460, temp1: 60}, ['fan', 'temp']) // {fan: [5400, 5460], temp: [60]}
  */
 export function numberedFields<P extends string>(row: Row | undefined, prefixes: readonly P[]): Record<P, unknown[]> {
-  const found = new Map<string, [number, unknown][]>(prefixes.map((p) => [p, []]))
-  for (const key in row) {
-    const match = NUMBERED_KEY.exec(key)
-    if (match) found.get(match[1]!)?.push([Number(match[2]), row[key]])
-  }
   const out = {} as Record<P, unknown[]>
-  for (const p of prefixes) out[p] = found.get(p)!.sort((a, b) => a[0] - b[0]).map(([, v]) => v)
+  for (const p of prefixes) {
+    let keys = numberedKeys.get(p)
+    if (!keys) numberedKeys.set(p, keys = Array.from({ length: MAX_NUMBER + 1 }, (_, n) => `${p}${n}`))
+    const values: unknown[] = []
+    if (row) for (const key of keys) if (row[key] !== undefined) values.push(row[key])
+    out[p] = values
+  }
   return out
 }
 

@@ -152,25 +152,90 @@ export function repairJson(raw: string): { text: string; truncated: boolean } {
   return { text: out.slice(0, safeAt) + [...safeStack].reverse().join(''), truncated: true }
 }
 
-// Most replies of some vendors always carry one of these; sending them straight to the
-// repair saves a failing JSON.parse, which costs up to a third of the repair itself.
-// A false alarm (the marker inside a string) is harmless: the repair leaves valid JSON as it is.
-function showsQuirk(text: string): boolean {
-  return text.includes('}{') || text.includes(',}') || text.includes(',]') || text.includes('[,') || text.includes(':inf') || text.includes(':nan')
+// The quirks as they mostly come, with no spaces around them, and control characters
+// (raw inside strings on Whatsminer, whitespace outside). `:info` and the like are
+// not Avalon's inf: the full repair decides about those.
+const QUIRK = /\}\{|\[,|,[}\]]|:-?(?:inf|nan)(?![\w])/g
+// eslint-disable-next-line no-control-regex
+const QUIRK_OR_CONTROL = /\}\{|\[,|,[}\]]|:-?(?:inf|nan)(?![\w])|[\x00-\x1f]/g
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\x00-\x1f]/
+const QUOTES = /"/g
+
+/**
+ * `text` with its quirk markers (`}{`, `[,`, `,}`, `,]`, `:inf`, `:nan`, control
+ * characters inside strings) fixed by splicing only where they stand.
+ * Several times cheaper than {@linkcode repairJson}'s walk over every character, and
+ * every simulated and most real dirty replies need no more.
+ *
+ * Only for text with no backslash: then each quote opens or closes a string, so the
+ * parity of the quotes before a marker tells whether it is inside one. The splices
+ * are a subset of the full repair's edits, so whenever their result parses it is
+ * what the full repair would give.
+ */
+function spliceMarkers(text: string): string {
+  // The control class in the pattern slows every scan: use it only when there is one.
+  const marker = HAS_CONTROL.test(text) ? QUIRK_OR_CONTROL : QUIRK
+  marker.lastIndex = 0
+  let out = ''
+  let from = 0
+  let counted = 0
+  let quotes = 0
+  for (let match = marker.exec(text); match; match = marker.exec(text)) {
+    const at = match.index
+    // Regexes count natively; a charCodeAt loop or an indexOf per quote costs ten times more.
+    quotes += text.slice(counted, at).match(QUOTES)?.length ?? 0
+    counted = at
+    const found = match[0]
+    const code = found.charCodeAt(0)
+    if (code < 0x20) {
+      if (quotes % 2 === 1) {
+        out += text.slice(from, at) + escapeControl(code)
+        from = at + 1
+      }
+      continue
+    }
+    if (quotes % 2 === 1) continue
+    if (found === '}{') {
+      out += text.slice(from, at + 1) + ','
+      from = at + 1
+    } else if (found === '[,') {
+      // `[,]` matches as `[,` and its comma is gone: the `,]` after it is not matched.
+      out += text.slice(from, at + 1)
+      from = at + 2
+    } else if (code === COMMA) {
+      if (at < from) continue
+      out += text.slice(from, at)
+      from = at + 1
+    } else {
+      out += text.slice(from, at + 1) + 'null'
+      from = at + found.length
+    }
+  }
+  return out + text.slice(from)
 }
 
 /**
- * Parses a miner's reply text, trying plain JSON first and the repairs second.
+ * Parses a miner's reply text, trying plain JSON first, then the quirks spliced
+ * where they stand, then the full repair.
  * @throws {SyntaxError} "Cannot parse miner reply: <reason>" when even the repaired text is not JSON
  */
 export function parseMinerJson(raw: string): ParsedJson {
   const nul = raw.indexOf('\0')
   const text = nul === -1 ? raw : raw.slice(0, nul)
-  if (!showsQuirk(text)) {
+  // Without a quirk marker, plain JSON is likely: a failing JSON.parse costs a third of a repair.
+  QUIRK.lastIndex = 0
+  if (!QUIRK.test(text)) {
     try {
       return { value: JSON.parse(text), repaired: false, truncated: false }
     } catch {
       // fall through to the repairs
+    }
+  } else if (!text.includes('\\')) {
+    try {
+      return { value: JSON.parse(spliceMarkers(text)), repaired: true, truncated: false }
+    } catch {
+      // a quirk the splices do not cover (spaces around it, a cut-off reply)
     }
   }
   const fixed = repairJson(text)

@@ -64,7 +64,7 @@ Deno.test('repairJson() leaves clean fixture text parseable and equal', () => {
 
 // Antminer's '}{', Whatsminer's ',}' and raw control characters in strings, put on
 // any JSON: the repair must give back exactly the value that was dirtied.
-Deno.test('repairJson() restores any JSON value carrying the vendor quirks', () => {
+Deno.test('repairJson() and parseMinerJson() restore any JSON value carrying the vendor quirks', () => {
   const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', '"', '\\', '}', '{', ',', '[', ']', '\n', '\t', '\x01', 'é') })
   // Keys carry no backslash: Deno 2.9.5's V8 (15.0) misreads an escaped key after an object of the
   // same shape whose key held a backslash (JSON.parse('{"a":0,"\\\\":0}') then '{"a":0,"\\n":0}' gives
@@ -111,5 +111,7 @@ Deno.test('repairJson() restores any JSON value carrying the vendor quirks', () 
     const repaired = repairJson(wire + '\0')
     assert.equal(repaired.truncated, false)
     assert.deepEqual(JSON.parse(repaired.text), value)
+    // parseMinerJson splices the markers when it can: it must give back the same value.
+    assert.deepEqual(parseMinerJson(wire + '\0').value, value)
   }), { numRuns: 500 })
 })
