@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- edge`: one full poll cycle (summary+pools+devs+stats) over 10 000
  * simulated miners on loopback, against a minimal Deno loop that only connects,
- * writes, reads to NUL and closes, at the same concurrency, measured in the same run.
+ * writes, reads to NUL and closes, at the same concurrency, measured in the same run
+ * (their runs alternated).
  * Simulator, poller and baseline are separate Deno processes; every child is killed
  * after a bounded time.
  */
@@ -16,6 +17,7 @@ const MINERS = 10_000
 const CONCURRENCY = 256
 const BASE = '127.61.0.1'
 const CYCLES = 3
+const ROUNDS = 2
 const SOAK_MINERS = 2_000
 const SOAK_CYCLES = 20
 
@@ -54,18 +56,30 @@ function runCycle(mode: 'poller' | 'baseline', port: number, miners = MINERS, cy
   })
 }
 
+function fastest(runs: CycleResult[]): CycleResult {
+  return runs.reduce((best, run) => (run.minersPerS > best.minersPerS ? run : best))
+}
+
 const suites: BenchSuite[] = [{
   name: 'edge.poll.cycle',
   async run() {
     const { child, port } = await startSimulator()
     try {
-      const baseline = await runCycle('baseline', port)
-      const poller = await runCycle('poller', port)
+      // Alternated runs: the machine's speed drifts within minutes (other tenants), and a
+      // drift between one baseline run and one poller run moved the ratio by 0.15.
+      const baselines: CycleResult[] = []
+      const pollers: CycleResult[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        baselines.push(await runCycle('baseline', port))
+        pollers.push(await runCycle('poller', port))
+      }
+      const baseline = fastest(baselines)
+      const poller = { ...fastest(pollers), peakRssMb: Math.max(...pollers.map((p) => p.peakRssMb)) }
       // Memory over many cycles: after the first two (warm-up), RSS should not climb.
       const soak = await runCycle('poller', port, SOAK_MINERS, SOAK_CYCLES)
       const settled = soak.rssMbByCycle[1]!
       const growth = Math.max(...soak.rssMbByCycle.slice(2)) - settled
-      const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${CYCLES} cycles; ok ${poller.ok}/${MINERS}; CPU ${poller.cpuUsPerMiner} µs per miner vs ${baseline.cpuUsPerMiner} µs in the baseline`
+      const note = `${MINERS} simulated miners, concurrency ${CONCURRENCY}, best of ${ROUNDS} × ${CYCLES} cycles (baseline and poller runs alternated); ok ${poller.ok}/${MINERS}; CPU ${poller.cpuUsPerMiner} µs per miner vs ${baseline.cpuUsPerMiner} µs in the baseline`
       return [
         result('edge.poll.cycle.rate', poller.minersPerS, 'miners/s', baseline.minersPerS, `${note}; goal ≥ 50% of the bare connect/write/read loop`),
         result('edge.poll.cycle.time', poller.cycleMs, 'ms', baseline.cycleMs, 'one full cycle; goal ≤ 3000 ms on 2 cores shared with the simulator'),
