@@ -19,6 +19,7 @@ import * as poolKeyStats from './20261201_0015_pool_key_stats.ts'
 import * as invitationEmails from './20261201_0016_invitation_emails.ts'
 import * as invitationEmailsOrigin from './20261201_0017_invitation_emails_origin.ts'
 import * as invitationRevocation from './20261201_0018_invitation_revocation.ts'
+import * as auditSealBatched from './20261201_0019_audit_seal_batched.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0016_invitation_emails': invitationEmails,
   '20261201_0017_invitation_emails_origin': invitationEmailsOrigin,
   '20261201_0018_invitation_revocation': invitationRevocation,
+  '20261201_0019_audit_seal_batched': auditSealBatched,
 }
 
 /** A knex migration source over the list above. */
