@@ -8,8 +8,23 @@
 import type { Knex } from 'knex'
 import type pg from 'pg'
 
-// One name per distinct SQL text; the texts are a small fixed set built by our code.
+// One name per distinct statement text (a small fixed set built by our code), and for
+// each SQL text its statement with knex's `?` turned into `$n`. For plain values knex
+// passes the bindings through unchanged, so only the text needs knex, once:
+// converting it on every call (a scan of the text, an options object, an id) was a
+// tenth of the secret route's own work.
 const names = new Map<string, string>()
+const statements = new Map<string, { name: string; text: string }>()
+
+// What knex turns into SQL or refuses rather than passes on: a query, a raw, a callback, undefined.
+const needsKnex = (value: unknown) =>
+  value === undefined || typeof value === 'function' || (typeof value === 'object' && value !== null && 'toSQL' in value)
+
+function nameOf(text: string): string {
+  let name = names.get(text)
+  if (!name) names.set(text, (name = `hi_${names.size + 1}`))
+  return name
+}
 
 /**
  * Runs `sql` (knex `?` bindings) as a named statement and returns its rows.
@@ -18,12 +33,18 @@ const names = new Map<string, string>()
 export async function preparedRows<T = Record<string, unknown>>(knex: Knex, sql: string, bindings: readonly Knex.Value[]): Promise<T[]> {
   // A transaction's statements must run on its own connection, not a borrowed one.
   if ((knex as Knex.Transaction).isTransaction) throw new TypeError('Cannot run a prepared statement inside a transaction: pass the knex instance')
-  const native = knex.raw(sql, bindings as Knex.Value[]).toSQL().toNative()
-  let name = names.get(native.sql)
-  if (!name) names.set(native.sql, (name = `hi_${names.size + 1}`))
+  let values = bindings as unknown[]
+  let statement = statements.get(sql)
+  if (!statement || values.some(needsKnex)) {
+    // knex throws here on an undefined binding, as for any query, and inlines a raw one.
+    const native = knex.raw(sql, bindings as Knex.Value[]).toSQL().toNative()
+    values = native.bindings as unknown[]
+    statement = { name: nameOf(native.sql), text: native.sql }
+    if (!(bindings as unknown[]).some(needsKnex)) statements.set(sql, statement)
+  }
   const connection = (await knex.client.acquireConnection()) as pg.PoolClient
   try {
-    return (await connection.query({ name, text: native.sql, values: native.bindings as unknown[] })).rows as T[]
+    return (await connection.query({ name: statement.name, text: statement.text, values })).rows as T[]
   } finally {
     await knex.client.releaseConnection(connection)
   }
