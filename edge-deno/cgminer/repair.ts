@@ -173,10 +173,11 @@ const QUOTES = /"/g
  * are a subset of the full repair's edits, so whenever their result parses it is
  * what the full repair would give.
  */
-function spliceMarkers(text: string): string {
+function spliceMarkers(text: string, firstQuirk: number): string {
   // The control class in the pattern slows every scan: use it only when there is one.
   const marker = HAS_CONTROL.test(text) ? QUIRK_OR_CONTROL : QUIRK
-  marker.lastIndex = 0
+  // No quirk stands before the first one found; a control character may.
+  marker.lastIndex = marker === QUIRK ? firstQuirk : 0
   let out = ''
   let from = 0
   let counted = 0
@@ -225,7 +226,8 @@ export function parseMinerJson(raw: string): ParsedJson {
   const text = nul === -1 ? raw : raw.slice(0, nul)
   // Without a quirk marker, plain JSON is likely: a failing JSON.parse costs a third of a repair.
   QUIRK.lastIndex = 0
-  if (!QUIRK.test(text)) {
+  const first = QUIRK.exec(text)
+  if (!first) {
     try {
       return { value: JSON.parse(text), repaired: false, truncated: false }
     } catch {
@@ -233,7 +235,7 @@ export function parseMinerJson(raw: string): ParsedJson {
     }
   } else if (!text.includes('\\')) {
     try {
-      return { value: JSON.parse(spliceMarkers(text)), repaired: true, truncated: false }
+      return { value: JSON.parse(spliceMarkers(text, first.index)), repaired: true, truncated: false }
     } catch {
       // a quirk the splices do not cover (spaces around it, a cut-off reply)
     }
