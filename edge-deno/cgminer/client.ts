@@ -56,7 +56,11 @@ function classify(error: unknown, action: string, where: string, timeoutMs: numb
 const SCRATCH_BYTES = 65_536
 const scratch: Uint8Array[] = []
 
-async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+// The reply is decoded straight out of the pooled buffer: a copy of its bytes per miner
+// was an allocation the text needs no more once decoded.
+const decoder = new TextDecoder()
+
+async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal): Promise<string> {
   const pooled = scratch.pop() ?? new Uint8Array(SCRATCH_BYTES)
   let buffer = pooled
   let length = 0
@@ -70,10 +74,10 @@ async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal)
       const n = await conn.read(buffer.subarray(length))
       signal.throwIfAborted()
       if (n === null && length === 0) throw new MinerError('closed', 'the miner closed the connection without replying')
-      if (n === null) return buffer.slice(0, length)
+      if (n === null) return decoder.decode(buffer.subarray(0, length))
       const nul = buffer.subarray(length, length + n).indexOf(0)
       length += n
-      if (nul !== -1) return buffer.slice(0, length - n + nul)
+      if (nul !== -1) return decoder.decode(buffer.subarray(0, length - n + nul))
       if (length > maxBytes) throw new MinerError('too-large', `reply exceeds ${maxBytes} bytes`)
     }
   } finally {
@@ -84,10 +88,10 @@ async function readToNul(conn: Deno.Conn, maxBytes: number, signal: AbortSignal)
 const timedOut = () => new DOMException('Signal timed out.', 'TimeoutError')
 
 /**
- * Sends one command on its own connection and returns the raw reply bytes (no NUL).
+ * Sends one command on its own connection and returns the reply text (up to its NUL).
  * @throws {MinerError} refused, unreachable, timeout, reset or too-large
  */
-export async function exchange(address: MinerAddress, request: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+export async function exchange(address: MinerAddress, request: Uint8Array, options: RequestOptions = {}): Promise<string> {
   const { connectTimeoutMs, timeoutMs, maxReplyBytes } = { ...DEFAULTS, ...options }
   const where = formatAddress(address)
   const outer = options.signal
@@ -156,9 +160,9 @@ export class CgminerClient {
    */
   async command(address: MinerAddress, command: string, parameter?: string, signal?: AbortSignal): Promise<CommandReply> {
     const options = signal ? { ...this.#options, signal: this.#mergeSignal(signal) } : this.#options
-    const bytes = await exchange(address, encodeRequest(command, parameter), options)
+    const text = await exchange(address, encodeRequest(command, parameter), options)
     try {
-      return decodeReply(command, bytes)
+      return decodeReply(command, text)
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
       throw new MinerError('invalid', `Cannot read reply from ${formatAddress(address)}: ${reason}`)

@@ -31,11 +31,11 @@ export function encodeRequest(command: string, parameter?: string): Uint8Array {
 }
 
 /**
- * Decodes and parses reply bytes (NUL and vendor quirks handled).
- * @throws {SyntaxError} when the bytes are empty or not repairable JSON
+ * Decodes and parses a reply, as bytes or text (NUL and vendor quirks handled).
+ * @throws {SyntaxError} when the reply is empty or not repairable JSON
  */
-export function decodeReply(command: string, bytes: Uint8Array): CommandReply {
-  const text = decoder.decode(bytes)
+export function decodeReply(command: string, reply: Uint8Array | string): CommandReply {
+  const text = typeof reply === 'string' ? reply : decoder.decode(reply)
   if (/^[\s\0]*$/.test(text)) throw new SyntaxError('Cannot parse miner reply: it is empty')
   const parsed = parseMinerJson(text)
   const body = parsed.value
