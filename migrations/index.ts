@@ -20,6 +20,7 @@ import * as invitationEmails from './20261201_0016_invitation_emails.ts'
 import * as invitationEmailsOrigin from './20261201_0017_invitation_emails_origin.ts'
 import * as invitationRevocation from './20261201_0018_invitation_revocation.ts'
 import * as auditSealBatched from './20261201_0019_audit_seal_batched.ts'
+import * as feedPrimaryKeys from './20261201_0020_feed_primary_keys.ts'
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '20261201_0017_invitation_emails_origin': invitationEmailsOrigin,
   '20261201_0018_invitation_revocation': invitationRevocation,
   '20261201_0019_audit_seal_batched': auditSealBatched,
+  '20261201_0020_feed_primary_keys': feedPrimaryKeys,
 }
 
 /** A knex migration source over the list above. */
