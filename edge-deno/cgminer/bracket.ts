@@ -39,6 +39,7 @@ export function bracketNumbers(value: string | undefined): number[] {
 /**
  * Every bracket-packed field of an Avalon `stats`/`estats` row, merged: `MM ID0`,
  * `MM ID1`, …, `MM ID0:Summary`, `HBinfo`. Later modules do not overwrite earlier ones.
+ * The result is shared by every reader of the row: read it, do not change it.
  */
 export function avalonFields(row: Record<string, unknown>): Record<string, string> {
   const cached = parsedRows.get(row)

@@ -83,7 +83,7 @@ export function round(n: number | null, digits = 3): number | null {
   return Math.round(n * f) / f
 }
 
-// Numbered keys go up to a board's or fan's count, 16 at most in any firmware seen.
+// Numbered keys count hash boards and fans: up to 4 in the fixtures, so 0-31 leaves room.
 const MAX_NUMBER = 31
 const numberedKeys = new Map<string, string[]>()
 

@@ -19,7 +19,6 @@ export interface CommandReply {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 /**
  * The whole request as one buffer: cgminer reads one `recv()` and refuses the rest.
@@ -31,11 +30,10 @@ export function encodeRequest(command: string, parameter?: string): Uint8Array {
 }
 
 /**
- * Decodes and parses a reply, as bytes or text (NUL and vendor quirks handled).
+ * Parses a reply's text (NUL and vendor quirks handled).
  * @throws {SyntaxError} when the reply is empty or not repairable JSON
  */
-export function decodeReply(command: string, reply: Uint8Array | string): CommandReply {
-  const text = typeof reply === 'string' ? reply : decoder.decode(reply)
+export function decodeReply(command: string, text: string): CommandReply {
   if (/^[\s\0]*$/.test(text)) throw new SyntaxError('Cannot parse miner reply: it is empty')
   const parsed = parseMinerJson(text)
   const body = parsed.value

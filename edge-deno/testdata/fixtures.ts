@@ -5,7 +5,6 @@
 import { type CommandReply, decodeReply } from '../cgminer/protocol.ts'
 
 const dir = new URL('../../tests/sim/fixtures/', import.meta.url)
-const encoder = new TextEncoder()
 
 /** A fixture file's text, as a miner would send it (plus a NUL when `nul`). */
 export function fixtureText(name: string, nul = false): string {
@@ -17,7 +16,7 @@ export function fixtureReplies(files: Record<string, string>): Map<string, Comma
   const replies = new Map<string, CommandReply>()
   for (const [command, file] of Object.entries(files)) {
     const text = file.startsWith('text:') ? file.slice(5) : fixtureText(file)
-    replies.set(command, decodeReply(command, encoder.encode(text)))
+    replies.set(command, decodeReply(command, text))
   }
   return replies
 }
