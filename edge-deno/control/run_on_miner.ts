@@ -50,7 +50,9 @@ export async function runOnMiner(target: MinerTarget, command: Command, options:
   } catch (error) {
     outcome = failed(`Cannot ${command.action}: ${error instanceof Error ? error.message : String(error)}`)
   }
-  return withoutSecrets(outcome, secretsOf(target, command))
+  // Only a message can carry a secret; most outcomes have none, and collecting the
+  // secrets per miner was a visible share of a thousand-miner command.
+  return outcome.message === undefined || outcome === UNSUPPORTED ? outcome : withoutSecrets(outcome, secretsOf(target, command))
 }
 
 async function run(target: MinerTarget, command: Command, options: MinerRunOptions): Promise<MinerOutcome> {

@@ -53,9 +53,12 @@ export class MinerControl {
     this.#onChange()
   }
 
-  /** Pools as served, seeding from the fixture's when a command first changes them. */
-  poolsOr(fixture: SimPool[]): SimPool[] {
-    return (this.pools ??= fixture.map((p) => ({ ...p })))
+  /**
+   * Pools as served, seeding from the fixture's when a command first changes them.
+   * `fixture` renders a whole `pools` reply, so it is called only that first time.
+   */
+  poolsOr(fixture: () => SimPool[]): SimPool[] {
+    return (this.pools ??= fixture().map((p) => ({ ...p })))
   }
 
   reboot(): void {

@@ -44,7 +44,7 @@ export function privilegedReply(control: MinerControl, command: string, paramete
   if (vendor.startsWith('antminer')) return errorReply(45, `Access denied to '${command}' command`, description, now)
   if (vendor === 'avalon-1566' && LUX_ONLY.has(command)) return errorReply(14, 'Invalid command', description, now)
   const args = splitParameter(parameter ?? '')
-  const pools = () => control.poolsOr(fixturePools())
+  const pools = () => control.poolsOr(fixturePools)
   const poolIndex = (): number | string => {
     const n = Number(args[0])
     return args[0] !== '' && Number.isInteger(n) && n >= 0 && n < pools().length ? n : errorReply(26, `Invalid pool id ${args[0]}`, description, now)

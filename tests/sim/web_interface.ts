@@ -35,7 +35,7 @@ export function webHandler(control: MinerControl, fixturePools: () => SimPool[])
     switch (`${request.method} ${url.pathname}`) {
       case 'GET /cgi-bin/get_miner_conf.cgi':
         return json({
-          pools: control.poolsOr(fixturePools()).map((p) => ({ url: p.url, user: p.user, pass: p.password })),
+          pools: control.poolsOr(fixturePools).map((p) => ({ url: p.url, user: p.user, pass: p.password })),
           'miner-mode': control.paused ? 1 : 0, 'bitmain-fan-ctrl': false, 'bitmain-fan-pwm': '100',
         })
       case 'POST /cgi-bin/set_miner_conf.cgi': {
