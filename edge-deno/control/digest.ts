@@ -1,11 +1,12 @@
 /**
- * A small HTTP Digest client over fetch (RFC 7616; MD5 or SHA-256, qop=auth), for
- * miners' web interfaces such as Antminer's stock firmware. The first request goes
+ * HTTP Digest authentication (RFC 7616; MD5 or SHA-256, qop=auth) for miners' web
+ * interfaces such as Antminer's stock firmware, over `MinerHttp`. The first request goes
  * without credentials; a 401 with a Digest challenge is answered, and the challenge is
  * reused (nonce count rising) for that miner's next requests. The password
  * never leaves this process in clear: only the digest response is sent.
  */
 import { createHash } from 'node:crypto'
+import type { HttpReply, HttpRequester } from './http_reply.ts'
 
 /** A web login, decrypted from the miner's credentials block. */
 export interface WebLogin {
@@ -31,67 +32,80 @@ function challengeParams(header: string): Record<string, string> | null {
 
 const quote = (value: string) => `"${value.replace(/(["\\])/g, '\\$1')}"`
 
+/** A parsed Digest challenge, checked to be one this client can answer. */
+interface Challenge {
+  params: Record<string, string>
+  algorithm: string
+  hash: (text: string) => string
+  qop: boolean
+}
+
+function parseChallenge(header: string): Challenge {
+  const params = challengeParams(header)
+  if (!params?.nonce || params.realm === undefined) throw new DigestAuthError('Cannot log in to the miner: it did not offer Digest authentication')
+  const algorithm = (params.algorithm ?? 'MD5').toUpperCase()
+  const hashName = HASHES[algorithm]
+  if (!hashName) throw new DigestAuthError(`Cannot log in to the miner: unsupported digest algorithm ${algorithm}`)
+  const qop = (params.qop ?? '').split(',').some((q) => q.trim() === 'auth')
+  return { params, algorithm, hash: (text) => createHash(hashName).update(text).digest('hex'), qop }
+}
+
+function answer(c: Challenge, ha1: string, login: WebLogin, method: string, uri: string, cnonce: string, count: number): string {
+  const { params: p, hash: h } = c
+  const ha2 = h(`${method}:${uri}`)
+  const nc = count.toString(16).padStart(8, '0')
+  const response = c.qop ? h(`${ha1}:${p.nonce}:${nc}:${cnonce}:auth:${ha2}`) : h(`${ha1}:${p.nonce}:${ha2}`)
+  let header = `Digest username=${quote(login.user)}, realm=${quote(p.realm!)}, nonce=${quote(p.nonce!)}, uri=${quote(uri)}, algorithm=${c.algorithm}, response=${quote(response)}`
+  if (c.qop) header += `, qop=auth, nc=${nc}, cnonce=${quote(cnonce)}`
+  if (p.opaque !== undefined) header += `, opaque=${quote(p.opaque)}`
+  return header
+}
+
+const ha1Of = (c: Challenge, login: WebLogin) => c.hash(`${login.user}:${c.params.realm}:${login.password}`)
+const newCnonce = () => crypto.randomUUID().replaceAll('-', '')
+
 /**
  * The `Authorization` value answering `challenge` for one request.
  * @throws {DigestAuthError} when the challenge is not a Digest one we can answer
  */
-export function digestAuthorization(challenge: string, login: WebLogin, method: string, uri: string, cnonce = crypto.randomUUID().replaceAll('-', ''), count = 1): string {
-  const p = challengeParams(challenge)
-  if (!p?.nonce || p.realm === undefined) throw new DigestAuthError('Cannot log in to the miner: it did not offer Digest authentication')
-  const algorithm = (p.algorithm ?? 'MD5').toUpperCase()
-  const hashName = HASHES[algorithm]
-  if (!hashName) throw new DigestAuthError(`Cannot log in to the miner: unsupported digest algorithm ${algorithm}`)
-  const h = (text: string) => createHash(hashName).update(text).digest('hex')
-  const qops = (p.qop ?? '').split(',').map((q) => q.trim())
-  const ha1 = h(`${login.user}:${p.realm}:${login.password}`)
-  const ha2 = h(`${method}:${uri}`)
-  const nc = count.toString(16).padStart(8, '0')
-  const useQop = qops.includes('auth')
-  const response = useQop ? h(`${ha1}:${p.nonce}:${nc}:${cnonce}:auth:${ha2}`) : h(`${ha1}:${p.nonce}:${ha2}`)
-  const parts = [`username=${quote(login.user)}`, `realm=${quote(p.realm)}`, `nonce=${quote(p.nonce)}`, `uri=${quote(uri)}`, `algorithm=${algorithm}`, `response=${quote(response)}`]
-  if (useQop) parts.push('qop=auth', `nc=${nc}`, `cnonce=${quote(cnonce)}`)
-  if (p.opaque !== undefined) parts.push(`opaque=${quote(p.opaque)}`)
-  return `Digest ${parts.join(', ')}`
+export function digestAuthorization(challenge: string, login: WebLogin, method: string, uri: string, cnonce = newCnonce(), count = 1): string {
+  const c = parseChallenge(challenge)
+  return answer(c, ha1Of(c, login), login, method, uri, cnonce, count)
 }
 
-// The last challenge per miner and login: later requests answer it at once (with a
-// rising nonce count) instead of paying a 401 round trip each. Bounded; a stale
-// nonce costs one 401 and a fresh challenge.
-const challenges = new Map<string, { challenge: string; count: number }>()
+// The last challenge per miner and login, parsed, with its HA1: later requests answer
+// it at once (with a rising nonce count) instead of paying a 401 round trip each.
+// Bounded; a stale nonce costs one 401 and a fresh challenge.
+const challenges = new Map<string, { challenge: Challenge; password: string; ha1: string; count: number }>()
 const MAX_CHALLENGES = 20_000
 
 /**
- * Fetches `url` with Digest authentication as `login`.
+ * Sends one request to the miner's web interface with Digest authentication as `login`.
  * @throws {DigestAuthError} when the miner refuses the login (still 401 after answering)
  */
-export async function digestFetch(url: string, login: WebLogin, init: RequestInit = {}): Promise<Response> {
-  const method = (init.method ?? 'GET').toUpperCase()
-  const { origin, pathname, search } = new URL(url)
-  const cacheKey = `${origin} ${login.user}`
-  const withAuth = (challenge: string, count: number) => {
-    const headers = new Headers(init.headers)
-    headers.set('authorization', digestAuthorization(challenge, login, method, pathname + search, undefined, count))
-    return fetch(url, { ...init, method, headers })
-  }
+export async function digestRequest(http: HttpRequester, login: WebLogin, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<HttpReply> {
+  const cacheKey = `${http.authority} ${login.user}`
+  const send = (c: Challenge, ha1: string, count: number) =>
+    http.request(method, path, { ...headers, authorization: answer(c, ha1, login, method, path, newCnonce(), count) }, body)
   const cached = challenges.get(cacheKey)
-  let first: Response
+  let first: HttpReply
   if (cached) {
-    cached.count++
-    first = await withAuth(cached.challenge, cached.count)
+    if (cached.password !== login.password) cached.password = login.password, cached.ha1 = ha1Of(cached.challenge, login)
+    first = await send(cached.challenge, cached.ha1, ++cached.count)
   } else {
-    first = await fetch(url, { ...init, method })
+    first = await http.request(method, path, headers, body)
   }
   if (first.status !== 401) return first
-  await first.body?.cancel()
-  const challenge = first.headers.get('www-authenticate')
-  if (!challenge) throw new DigestAuthError('Cannot log in to the miner: it answered 401 without a challenge')
-  const second = await withAuth(challenge, 1)
+  const offered = first.headers.get('www-authenticate')?.find((value) => /^Digest\s/i.test(value))
+  if (!offered) throw new DigestAuthError('Cannot log in to the miner: it answered 401 without a Digest challenge')
+  const challenge = parseChallenge(offered)
+  const ha1 = ha1Of(challenge, login)
+  const second = await send(challenge, ha1, 1)
   if (second.status === 401) {
     challenges.delete(cacheKey)
-    await second.body?.cancel()
     throw new DigestAuthError('Cannot log in to the miner: its web login refused the stored user name or password')
   }
   if (challenges.size >= MAX_CHALLENGES) challenges.delete(challenges.keys().next().value!)
-  challenges.set(cacheKey, { challenge, count: 1 })
+  challenges.set(cacheKey, { challenge, password: login.password, ha1, count: 1 })
   return second
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { DigestGuard } from '../../tests/sim/digest_auth.ts'
-import { DigestAuthError, digestAuthorization, digestFetch } from './digest.ts'
+import { DigestAuthError, digestAuthorization, digestRequest } from './digest.ts'
+import { MinerHttp } from './miner_http.ts'
 
 Deno.test('digestAuthorization() gives the response of RFC 2617 section 3.5 (MD5, qop=auth) and echoes opaque', () => {
   const challenge = 'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
@@ -16,7 +17,7 @@ Deno.test('digestAuthorization() refuses a challenge it cannot answer', () => {
   assert.throws(() => digestAuthorization('Digest realm="x", nonce="n", algorithm=SHA-512-256', login, 'GET', '/'), { message: 'Cannot log in to the miner: unsupported digest algorithm SHA-512-256' })
 })
 
-Deno.test("digestFetch() answers a miner's challenge once, then reuses it with a rising nonce count", async () => {
+Deno.test("digestRequest() answers a miner's challenge once, then reuses it with a rising nonce count", async () => {
   const guard = new DigestGuard()
   const login = { user: 'root', password: 'pw-1' }
   const counts: string[] = []
@@ -31,9 +32,13 @@ Deno.test("digestFetch() answers a miner's challenge once, then reuses it with a
     counts.push(/nc=(\w+)/.exec(header!)![1]!)
     return new Response('ok')
   })
-  const url = `http://127.0.0.1:${server.addr.port}/cgi-bin/get_miner_conf.cgi`
-  for (let i = 0; i < 3; i++) assert.equal(await (await digestFetch(url, login)).text(), 'ok')
+  using http = new MinerHttp('127.0.0.1', server.addr.port, { timeoutMs: 2000 })
+  const path = '/cgi-bin/get_miner_conf.cgi'
+  for (let i = 0; i < 3; i++) assert.equal((await digestRequest(http, login, 'GET', path)).body, 'ok')
   assert.deepEqual([challenges, counts], [1, ['00000001', '00000002', '00000003']])
+  // After set_password the same challenge answers with the new login, without a 401.
   login.password = 'pw-2'
-  await assert.rejects(digestFetch(url, { user: 'root', password: 'pw-1' }), { name: 'DigestAuthError', message: 'Cannot log in to the miner: its web login refused the stored user name or password' })
+  assert.equal((await digestRequest(http, { user: 'root', password: 'pw-2' }, 'GET', path)).body, 'ok')
+  assert.deepEqual([challenges, counts.at(-1)], [1, '00000004'])
+  await assert.rejects(digestRequest(http, { user: 'root', password: 'pw-1' }, 'GET', path), { name: 'DigestAuthError', message: 'Cannot log in to the miner: its web login refused the stored user name or password' })
 })

@@ -78,6 +78,5 @@ async function overCgminer(target: MinerTarget, command: Command, options: Miner
 }
 
 function overWeb(target: MinerTarget, command: Command, options: MinerRunOptions): Promise<MinerOutcome> {
-  const host = target.address.hostname.includes(':') ? `[${target.address.hostname}]` : target.address.hostname
-  return runOverWeb({ origin: `http://${host}:${options.webPort}`, login: webLogin(target), timeoutMs: options.timeoutMs, signal: options.signal }, command)
+  return runOverWeb({ hostname: target.address.hostname, port: options.webPort, login: webLogin(target), timeoutMs: options.timeoutMs, signal: options.signal }, command)
 }

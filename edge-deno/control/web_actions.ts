@@ -10,47 +10,43 @@
  * A miner with no web interface at all (connection refused, 404) does not support it.
  */
 import type { Command } from '../../e2ee/mod.ts'
-import { DigestAuthError, digestFetch, type WebLogin } from './digest.ts'
+import { DigestAuthError, digestRequest, type WebLogin } from './digest.ts'
+import type { HttpReply } from './http_reply.ts'
+import { HttpProtocolError, MinerHttp } from './miner_http.ts'
 import { failed, type MinerOutcome, UNSUPPORTED } from './outcome.ts'
 
 /** One miner's web interface and the login to use on it. */
 export interface WebTarget {
-  /** `http://<host>:<port>` of the miner's web interface. */
-  origin: string
+  hostname: string
+  /** Port of the web interface (Antminer: 80). */
+  port: number
   login: WebLogin | null
+  /** Deadline per request, in ms. */
   timeoutMs: number
   signal?: AbortSignal
 }
 
 class Unsupported extends Error {}
 
-async function call(target: WebTarget, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const deadline = AbortSignal.timeout(target.timeoutMs)
-  const init: RequestInit = body === undefined
-    ? { method: 'GET' }
-    : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
-  init.signal = target.signal ? AbortSignal.any([target.signal, deadline]) : deadline
-  let response: Response
+async function callOn(http: MinerHttp, login: WebLogin | null, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const method = body === undefined ? 'GET' : 'POST'
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json' }
+  let reply: HttpReply
   try {
-    response = target.login ? await digestFetch(target.origin + path, target.login, init) : await fetch(target.origin + path, init)
+    reply = login ? await digestRequest(http, login, method, path, headers, payload) : await http.request(method, path, headers, payload)
   } catch (error) {
-    if (error instanceof DigestAuthError) throw error
-    if (error instanceof TypeError && /refused|reset/i.test(String((error as Error & { cause?: unknown }).cause ?? error.message))) throw new Unsupported()
+    // Nothing listening on the web port: a miner without this interface.
+    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.ConnectionReset) throw new Unsupported()
+    if (error instanceof HttpProtocolError) throw new Error(`Cannot read the miner's web answer to ${path}: ${error.message}`)
     throw error
   }
-  if (response.status === 401) {
-    await response.body?.cancel()
-    throw new DigestAuthError('Cannot log in to the miner: no web login is stored for it (enter its credentials in the app)')
-  }
-  if (response.status === 404) {
-    await response.body?.cancel()
-    throw new Unsupported()
-  }
-  const text = await response.text()
+  if (reply.status === 401) throw new DigestAuthError('Cannot log in to the miner: no web login is stored for it (enter its credentials in the app)')
+  if (reply.status === 404) throw new Unsupported()
   try {
-    return JSON.parse(text)
+    return JSON.parse(reply.body)
   } catch {
-    throw new Error(`Cannot read the miner's web answer to ${path}: it is not JSON (HTTP ${response.status})`)
+    throw new Error(`Cannot read the miner's web answer to ${path}: it is not JSON (HTTP ${reply.status})`)
   }
 }
 
@@ -58,32 +54,38 @@ function checked(action: string, answer: Record<string, unknown>): MinerOutcome 
   return answer.stats === 'success' ? { status: 'ok' } : failed(`Cannot ${action}: the miner answered ${String(answer.msg ?? answer.code ?? 'an error')}`)
 }
 
-async function changeConf(target: WebTarget, action: string, change: (conf: Record<string, unknown>) => void): Promise<MinerOutcome> {
-  const conf = await call(target, '/cgi-bin/get_miner_conf.cgi')
+/** One request to the miner's web interface, answered with its JSON. */
+type Send = (path: string, body?: unknown) => Promise<Record<string, unknown>>
+
+async function changeConf(send: Send, action: string, change: (conf: Record<string, unknown>) => void): Promise<MinerOutcome> {
+  const conf = await send('/cgi-bin/get_miner_conf.cgi')
   change(conf)
-  return checked(action, await call(target, '/cgi-bin/set_miner_conf.cgi', conf))
+  return checked(action, await send('/cgi-bin/set_miner_conf.cgi', conf))
 }
 
 /** Runs `command`'s action on one miner through its web interface. */
 export async function runOverWeb(target: WebTarget, command: Command): Promise<MinerOutcome> {
+  // One connection carries the action's requests, and is closed when it ends.
+  using http = new MinerHttp(target.hostname, target.port, { timeoutMs: target.timeoutMs, signal: target.signal })
+  const call: Send = (path, body) => callOn(http, target.login, path, body)
   try {
     switch (command.action) {
       case 'reboot':
-        return checked('reboot', await call(target, '/cgi-bin/reboot.cgi', {}))
+        return checked('reboot', await call('/cgi-bin/reboot.cgi', {}))
       case 'restart':
-        return await changeConf(target, 'restart', () => {})
+        return await changeConf(call, 'restart', () => {})
       case 'pause':
       case 'resume':
-        return await changeConf(target, command.action, (conf) => void (conf['miner-mode'] = command.action === 'pause' ? 1 : 0))
+        return await changeConf(call, command.action, (conf) => void (conf['miner-mode'] = command.action === 'pause' ? 1 : 0))
       case 'set_pools': {
         const pools = (command as Command<'set_pools'>).params.pools.map((p) => ({ url: p.url, user: p.user, pass: p.password }))
-        return await changeConf(target, 'set pools', (conf) => void (conf.pools = pools))
+        return await changeConf(call, 'set pools', (conf) => void (conf.pools = pools))
       }
       case 'blink_led':
-        return checked('blink the LED', await call(target, '/cgi-bin/blink.cgi', { blink: (command as Command<'blink_led'>).params.on }))
+        return checked('blink the LED', await call('/cgi-bin/blink.cgi', { blink: (command as Command<'blink_led'>).params.on }))
       case 'set_password': {
         const next = (command as Command<'set_password'>).params.new_password
-        return checked('set the password', await call(target, '/cgi-bin/passwd.cgi', { curPwd: target.login?.password, newPwd: next, confirmPwd: next }))
+        return checked('set the password', await call('/cgi-bin/passwd.cgi', { curPwd: target.login?.password, newPwd: next, confirmPwd: next }))
       }
     }
   } catch (error) {

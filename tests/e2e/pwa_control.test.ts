@@ -15,13 +15,21 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 import { decryptBlock, encryptBlock, sealCommand, unlockKeyring, type DataKey } from '../../e2ee/mod.ts'
-import { digestFetch } from '../../edge-deno/control/digest.ts'
+import { digestAuthorization } from '../../edge-deno/control/digest.ts'
 import { DENO, ROOT, runEdge, startSimulator } from '../support/processes.ts'
 import { startPwaHarness, type PwaHarness } from './support/pwa_harness.ts'
 import { signIn, signUpOwner } from './support/pwa_steps.ts'
 import { databaseText } from '../support/database_text.ts'
 import { waitFor as waitForUntil } from './support/wait_for.ts'
 import { freePort } from '../../api/src/db/embedded_postgres.ts'
+
+/** GET with Digest auth as the miner's web login, from Node: the edge's own client runs on Deno. */
+async function digestGet(url: string, login: { user: string; password: string }): Promise<Response> {
+  const challenge = await fetch(url)
+  await challenge.body?.cancel()
+  const { pathname } = new URL(url)
+  return fetch(url, { headers: { authorization: digestAuthorization(challenge.headers.get('www-authenticate') ?? '', login, 'GET', pathname) } })
+}
 
 const EMAIL = `owner-${randomUUID()}@example.com`
 const PASSPHRASE = 'copper kettle 93 lantern north'
@@ -126,7 +134,7 @@ describe('remote control from the PWA', () => {
     const shown = await page.locator('section[aria-label="Command progress"]').getAttribute('data-command')
     assert.ok(progress.some((p) => p.id === shown && p.status === 'done'), `the results came over the stream: ${JSON.stringify(progress)}`)
     await cdp.detach()
-    const conf = await (await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: 'root' })).json() as { pools: unknown }
+    const conf = await (await digestGet(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: 'root' })).json() as { pools: unknown }
     assert.deepEqual(conf.pools, [{ url: POOL.url, user: POOL.user, pass: POOL.password }])
     assert.ok(!(await databaseText(knex())).includes(POOL.password), 'no table holds the pool password')
   }, 90_000)
@@ -144,7 +152,7 @@ describe('remote control from the PWA', () => {
     })
     const stored = await decryptBlock<{ password: string }>(key, row.encrypted_credentials, { tenantId, kind: 'credentials', subjectId: miners.ant })
     assert.equal(stored.password, NEW_PASSWORD)
-    const conf = await digestFetch(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: stored.password })
+    const conf = await digestGet(`http://${sim.first.split(':')[0]}:${webPort}/cgi-bin/get_miner_conf.cgi`, { user: 'root', password: stored.password })
     assert.equal(conf.status, 200)
     await conf.body?.cancel()
     const db = await databaseText(knex())

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { parseAddress } from '../../edge-deno/cgminer/address.ts'
 import { CgminerClient } from '../../edge-deno/cgminer/client.ts'
-import { DigestAuthError, digestFetch } from '../../edge-deno/control/digest.ts'
+import { DigestAuthError, digestRequest } from '../../edge-deno/control/digest.ts'
+import { MinerHttp } from '../../edge-deno/control/miner_http.ts'
 import { startSimulator } from './simulator.ts'
 
 // Miners in vendor order: 0 antminer-s19, 1 antminer-s21, 2 whatsminer-v2, 3 luxos, 4 avalon-1566.
@@ -70,12 +71,17 @@ Deno.test("the Antminer web interface checks the miner's own login by Digest and
   await anonymous.body?.cancel()
   assert.equal(anonymous.status, 401)
   assert.match(anonymous.headers.get('www-authenticate')!, /^Digest realm="antMiner Configuration", nonce="[0-9a-f]+", qop="auth"/)
-  await assert.rejects(digestFetch(web(1, '/cgi-bin/get_miner_conf.cgi'), { user: 'root', password: 'root' }), DigestAuthError)
+  using http1 = new MinerHttp(sim.addresses[1].split(':')[0]!, sim.webPort!, { timeoutMs: 2000 })
+  using http0 = new MinerHttp(sim.addresses[0].split(':')[0]!, sim.webPort!, { timeoutMs: 2000 })
+  // deno-lint-ignore no-explicit-any
+  const send = async (http: MinerHttp, path: string, as: { user: string; password: string }, body?: unknown): Promise<any> =>
+    JSON.parse((await digestRequest(http, as, body === undefined ? 'GET' : 'POST', path, {}, body === undefined ? undefined : JSON.stringify(body))).body)
+  await assert.rejects(send(http1, '/cgi-bin/get_miner_conf.cgi', { user: 'root', password: 'root' }), DigestAuthError)
 
-  const post = (path: string, body: unknown, as = login) => digestFetch(web(1, path), as, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json())
+  const post = (path: string, body: unknown, as = login) => send(http1, path, as, body)
   const pools = [{ url: 'stratum+tcp://web.example:3333', user: 'farm.a', pass: 'web-pool-pw' }, { url: 'stratum+tcp://backup.example:443', user: 'farm.b', pass: 'x' }]
   assert.equal((await post('/cgi-bin/set_miner_conf.cgi', { pools, 'miner-mode': 1 })).stats, 'success')
-  const conf = await (await digestFetch(web(1, '/cgi-bin/get_miner_conf.cgi'), login)).json()
+  const conf = await send(http1, '/cgi-bin/get_miner_conf.cgi', login)
   assert.deepEqual([conf.pools, conf['miner-mode']], [pools, 1])
   assert.deepEqual(await activePool(sim.addresses[1]), ['stratum+tcp://web.example:3333'])
   assert.equal((await ask(sim.addresses[1], 'summary')).SUMMARY[0]['GHS 5s'], 0)
@@ -85,10 +91,10 @@ Deno.test("the Antminer web interface checks the miner's own login by Digest and
   assert.equal(sim.controls[1].led, true)
   assert.deepEqual(await post('/cgi-bin/passwd.cgi', { curPwd: 'wrong', newPwd: 'n', confirmPwd: 'n' }), { stats: 'error', code: 'P001', msg: 'Current password is wrong' })
   assert.equal((await post('/cgi-bin/passwd.cgi', { curPwd: 'own-pw-1', newPwd: 'own-pw-2', confirmPwd: 'own-pw-2' })).stats, 'success')
-  await assert.rejects(digestFetch(web(1, '/cgi-bin/get_miner_conf.cgi'), login), DigestAuthError)
+  await assert.rejects(send(http1, '/cgi-bin/get_miner_conf.cgi', login), DigestAuthError)
   assert.equal((await post('/cgi-bin/reboot.cgi', {}, { user: 'root', password: 'own-pw-2' })).stats, 'success')
   assert.equal(sim.controls[1].reboots, 1)
   // Miner 0 kept the stock login and its fixture pools.
-  const stock = await (await digestFetch(web(0, '/cgi-bin/get_miner_conf.cgi'), { user: 'root', password: 'root' })).json()
+  const stock = await send(http0, '/cgi-bin/get_miner_conf.cgi', { user: 'root', password: 'root' })
   assert.ok(stock.pools.length > 0 && !JSON.stringify(stock).includes('web.example'))
 })
