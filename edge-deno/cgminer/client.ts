@@ -194,6 +194,8 @@ export class CgminerClient {
   }
 
   #mergeSignal(signal: AbortSignal): AbortSignal {
-    return this.#options.signal ? AbortSignal.any([this.#options.signal, signal]) : signal
+    // The command runner passes the client's own signal again: merging it with itself
+    // would make a dependent signal per exchange for nothing.
+    return this.#options.signal && this.#options.signal !== signal ? AbortSignal.any([this.#options.signal, signal]) : signal
   }
 }
