@@ -20,6 +20,8 @@ import { pipeline } from 'node:stream/promises'
 import { connectSse, type SseConnection } from '../support/sse.ts'
 import { result, type BenchResult, type BenchSuite } from './report.ts'
 import { benchDatabase, call, startServer } from './servers.ts'
+import { copyText } from '../../api/src/lib/copy_rows.ts'
+import { TELEMETRY_COLUMNS, telemetryRow } from '../../api/src/lib/live_ingest.ts'
 
 const MINERS = 500
 const BATCHES = Number(process.env.BENCH_LIVE_BATCHES ?? 60)
@@ -84,19 +86,14 @@ const suite: BenchSuite = {
       }))
       const oneSiteRate = (oneSite.length * MINERS) / ((performance.now() - t2) / 1000)
 
-      // Baseline: COPY of the same raw rows into the same table.
+      // Baseline: COPY of the same raw rows into the same table, each built and encoded as the route does.
       const client = new pg.Client(database.url)
       await client.connect()
-      const lines = batches.flatMap((ofSite, n) => ofSite.flatMap((b) => b.samples.map((s) => [
-        owner.tenant.id, sites[n]!.id, s.miner_id, s.at, s.online, s.hashrate_ths, s.hashrate_avg_ths, s.accepted_shares, s.rejected_shares,
-        s.stale_shares, s.hardware_errors, Math.max(...s.chip_temps_c), s.power_w, s.uptime_s,
-        JSON.stringify({ chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, fans_rpm: s.fans_rpm, model: s.model, firmware: s.firmware }).replace(/\\/g, '\\\\'),
-        randomUUID(),
-      ].join('\t') + '\n')))
+      const lines = batches.flatMap((ofSite, n) => ofSite.map((b) =>
+        copyText(b.samples.map((s) => telemetryRow({ tenantId: owner.tenant.id, siteId: sites[n]!.id, batchId: b.batch_id }, s)))))
       const t1 = performance.now()
-      await pipeline(Readable.from(lines), client.query(copyFrom(`COPY telemetry (tenant_id, site_id, miner_id, at, online, hashrate_ths, hashrate_avg_ths,
-        accepted_shares, rejected_shares, stale_shares, hardware_errors, temp_chip_max_c, power_w, uptime_s, detail, batch_id) FROM STDIN`)))
-      const copyRate = lines.length / ((performance.now() - t1) / 1000)
+      await pipeline(Readable.from(lines), client.query(copyFrom(`COPY telemetry (${TELEMETRY_COLUMNS.join(', ')}) FROM STDIN`)))
+      const copyRate = (perSite * SENDERS * MINERS) / ((performance.now() - t1) / 1000)
       await client.end()
 
       // Fan-out: CLIENTS streams, EVENTS single-sample batches, delay per delivery.

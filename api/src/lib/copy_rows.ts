@@ -29,9 +29,15 @@ export async function withCopyTransaction<T>(
   }
 }
 
-async function copyRows(connection: pg.PoolClient, table: string, columns: readonly string[], rows: readonly CopyValue[][]): Promise<void> {
+/** Rows in COPY's text format, one line each. */
+export function copyText(rows: readonly CopyValue[][]): string {
   let text = ''
   for (const row of rows) text += row.map(field).join('\t') + '\n'
+  return text
+}
+
+async function copyRows(connection: pg.PoolClient, table: string, columns: readonly string[], rows: readonly CopyValue[][]): Promise<void> {
+  const text = copyText(rows)
   const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`
   await new Promise<void>((done, fail) => {
     const stream = connection.query(copyFrom(sql))

@@ -39,7 +39,8 @@ interface RaisedAlert {
 
 const maxOf = (values: number[]) => (values.length ? Math.max(...values) : null)
 
-const TELEMETRY_COLUMNS = ['tenant_id', 'site_id', 'miner_id', 'at', 'online', 'hashrate_ths', 'hashrate_avg_ths', 'accepted_shares', 'rejected_shares',
+/** The raw telemetry table's columns, in the order `telemetryRow` gives them. */
+export const TELEMETRY_COLUMNS = ['tenant_id', 'site_id', 'miner_id', 'at', 'online', 'hashrate_ths', 'hashrate_avg_ths', 'accepted_shares', 'rejected_shares',
   'stale_shares', 'hardware_errors', 'temp_chip_max_c', 'power_w', 'uptime_s', 'detail', 'batch_id'] as const
 
 /**
@@ -52,7 +53,7 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
   const ids = [...new Set(samples.map((s) => s.miner_id))]
   return withCopyTransaction(knex, async (trx, copy) => {
     // The raw rows go in first, while another batch of the site may still be applying.
-    await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => rawRow(input, s)))
+    await copy('telemetry', TELEMETRY_COLUMNS, samples.map((s) => telemetryRow(input, s)))
     // One statement then claims the batch id and takes the site's lock: batches of one
     // site apply one at a time, each reading the live state and open alerts the one
     // before it committed, so averages follow every sample and an alert is raised once
@@ -94,7 +95,8 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
 /** Rolls back a batch whose id was stored before. */
 class StoredBefore extends Error {}
 
-function rawRow(input: TelemetryBatchInput, s: TelemetrySample): CopyValue[] {
+/** One sample as its raw telemetry row (the benchmark's COPY baseline stores the same). */
+export function telemetryRow(input: Pick<TelemetryBatchInput, 'tenantId' | 'siteId' | 'batchId'>, s: TelemetrySample): CopyValue[] {
   const detail = {
     chip_temps_c: s.chip_temps_c, board_temps_c: s.board_temps_c, ambient_c: s.ambient_c, fans_rpm: s.fans_rpm,
     model: s.model, firmware: s.firmware, pool_status: s.pool_status, error: s.error ?? null, warnings: s.warnings,
