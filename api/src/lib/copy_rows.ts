@@ -9,8 +9,11 @@ import { from as copyFrom } from 'pg-copy-streams'
 
 export type CopyValue = string | number | boolean | null
 
-// COPY's text format: tab-separated, \N for NULL, backslash escapes.
-const field = (v: CopyValue) => (v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : String(v))
+// COPY's text format: tab-separated, \N for NULL, backslash escapes. Most strings
+// need none, and testing for one costs less than a replace that finds nothing.
+const SPECIAL = /[\\\t\n\r]/
+const field = (v: CopyValue) =>
+  v === null ? '\\N' : typeof v !== 'string' ? String(v) : SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : v
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /**
@@ -32,7 +35,10 @@ export async function withCopyTransaction<T>(
 /** Rows in COPY's text format, one line each. */
 export function copyText(rows: readonly CopyValue[][]): string {
   let text = ''
-  for (const row of rows) text += row.map(field).join('\t') + '\n'
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) text += (i === 0 ? '' : '\t') + field(row[i]!)
+    text += '\n'
+  }
   return text
 }
 

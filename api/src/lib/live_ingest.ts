@@ -10,8 +10,9 @@
 import type { Knex } from 'knex'
 import { Forbidden } from '../errors.ts'
 import type { TelemetrySample } from '../schemas/edge.ts'
-import { DEFAULT_THRESHOLDS, evaluate, type AlertThresholds, type AlertType, type LiveState } from './alerts.ts'
+import { ALERT_TYPES, DEFAULT_THRESHOLDS, evaluate, type AlertThresholds, type AlertType, type LiveState } from './alerts.ts'
 import { withCopyTransaction, type CopyValue } from './copy_rows.ts'
+import { pgArray } from './pg_array.ts'
 
 export interface TelemetryBatchInput {
   batchId: string
@@ -77,7 +78,7 @@ export async function storeTelemetryBatch(knex: Knex, input: TelemetryBatchInput
          LEFT JOIN miner_live l ON l.miner_id = m.id
          LEFT JOIN site_alert_settings s ON s.site_id = m.site_id
         WHERE m.tenant_id = ? AND m.site_id = ? AND m.id = ANY(?::uuid[])`,
-      [tenantId, siteId, ids],
+      [tenantId, siteId, pgArray(ids)],
     )
     const states = rows as (MinerState & Partial<AlertThresholds>)[]
     if (states.length !== ids.length) throw new Forbidden('store telemetry', 'the batch names miners that are not on this device\'s site; nothing was stored')
@@ -123,15 +124,18 @@ async function applyLive(trx: Knex.Transaction, tenantId: string, siteId: string
     const figures = { online: s.online, hashrate_ths: s.hashrate_ths, temp_chip_max_c: temp, accepted_shares: s.accepted_shares, rejected_shares: s.rejected_shares }
     const { next, verdicts } = evaluate(live.get(s.miner_id), figures, limits, openNow)
     live.set(s.miner_id, next)
-    for (const [type, v] of Object.entries(verdicts) as [AlertType, NonNullable<(typeof verdicts)[AlertType]>][]) {
+    for (const type of ALERT_TYPES) {
+      const v = verdicts[type]
+      // Most samples change no alert: only a change needs its key and its records.
+      if (v === undefined || v.active === openNow.has(type)) continue
       const key = `${s.miner_id}|${type}`
-      if (v.active && !openNow.has(type)) {
+      if (v.active) {
         openNow.add(type)
         const alert: RaisedAlert = { miner_id: s.miner_id, type, value: v.value, threshold: v.threshold, at: s.at, cleared_at: null }
         raised.push(alert)
         raisedHere.set(key, alert)
         alertEvents.push({ type: 'alert.raised', data: { site_id: siteId, miner_id: s.miner_id, type, value: v.value, threshold: v.threshold, at: s.at } })
-      } else if (!v.active && openNow.has(type)) {
+      } else {
         openNow.delete(type)
         const here = raisedHere.get(key)
         if (here) here.cleared_at = s.at
@@ -155,10 +159,11 @@ async function applyLive(trx: Knex.Transaction, tenantId: string, siteId: string
   const fresh = rows.filter((r) => !known.has(r.miner_id))
   // Each column as one typed array: PostgreSQL reads them about twice as fast as
   // json_to_recordset parses the same rows from JSON text.
-  const columns = (of: typeof rows): Knex.RawBinding[] => [
-    of.map((r) => r.miner_id), of.map((r) => r.at), of.map((r) => r.online), of.map((r) => r.hashrate_ths), of.map((r) => r.hashrate_ewma_ths),
-    of.map((r) => r.temp_chip_max_c), of.map((r) => r.power_w), of.map((r) => r.accepted_shares), of.map((r) => r.rejected_shares),
-  ] as Knex.RawBinding[]
+  const columns = (of: typeof rows): string[] => [
+    pgArray(of.map((r) => r.miner_id)), pgArray(of.map((r) => r.at)), pgArray(of.map((r) => r.online)), pgArray(of.map((r) => r.hashrate_ths)),
+    pgArray(of.map((r) => r.hashrate_ewma_ths)), pgArray(of.map((r) => r.temp_chip_max_c)), pgArray(of.map((r) => r.power_w)),
+    pgArray(of.map((r) => r.accepted_shares)), pgArray(of.map((r) => r.rejected_shares)),
+  ]
   const LIVE_ROWS = `unnest(?::uuid[], ?::timestamptz[], ?::boolean[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::bigint[], ?::bigint[])
     AS r(miner_id, at, online, hashrate_ths, hashrate_ewma_ths, temp_chip_max_c, power_w, accepted_shares, rejected_shares)`
   const SET_LIVE = `at = r.at, online = r.online, hashrate_ths = r.hashrate_ths, hashrate_ewma_ths = r.hashrate_ewma_ths,

@@ -88,6 +88,15 @@ describe('the dashboard reads', () => {
 })
 
 describe('ingest: one batch, many samples of a miner', () => {
+  test("a miner's text with tabs, line breaks, backslashes and quotes is stored exactly as sent", async () => {
+    const error = { kind: 'invalid', message: 'Cannot read reply:\tline 1\nline 2\r\n C:\\path "quoted" \\N' }
+    const warnings = ['fan\t1 \\ slow', '{"braces",}']
+    const at = new Date(Date.now() - 500)
+    expect((await push([sample(miners[0]!, at, { online: false, hashrate_ths: null, error, warnings, model: 'S19\\j Pro', firmware: 'tab\there' })])).statusCode).toBe(200)
+    const row = await api.app.knex('telemetry').where({ miner_id: miners[0], at }).first('detail')
+    expect(row.detail).toMatchObject({ error, warnings, model: 'S19\\j Pro', firmware: 'tab\there' })
+  })
+
   test('samples apply in time order, whatever their order and offset in the batch', async () => {
     const t = Date.now() + 60_000
     // Listed newest first; the later sample (+02:00 offset, same instant order) must win.
