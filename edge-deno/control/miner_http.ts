@@ -44,7 +44,7 @@ function headEnd(bytes: Uint8Array, from: number, to: number): number {
   return -1
 }
 
-/** One miner's web interface, one connection at a time. Dispose it to close the socket. */
+/** One miner's web interface: one connection, one request at a time. Dispose it to close the socket. */
 export class MinerHttp implements HttpRequester, Disposable {
   readonly #hostname: string
   readonly #port: number
@@ -77,12 +77,12 @@ export class MinerHttp implements HttpRequester, Disposable {
    * @throws {Deno.errors.ConnectionRefused} and other connect errors as Deno gives them
    */
   async request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<HttpReply> {
+    const bytes = this.#encode(method, path, headers, body)
     using deadline = startDeadline(this.#options.timeoutMs, this.#options.signal)
     const { signal } = deadline
     // Closing the socket is the only way to interrupt a pending connect or read.
     const onAbort = () => this.close()
     signal.addEventListener('abort', onAbort, { once: true })
-    const bytes = this.#encode(method, path, headers, body)
     try {
       signal.throwIfAborted()
       try {
@@ -118,13 +118,16 @@ export class MinerHttp implements HttpRequester, Disposable {
   }
 
   #encode(method: string, path: string, headers: Record<string, string>, body: string | undefined): Uint8Array {
+    // A line break in any part would let a value write headers or requests of its own.
+    if (/[\s]/.test(method) || /[\s]/.test(path)) throw new TypeError(`Cannot send ${JSON.stringify(method)} ${JSON.stringify(path)}: the method and path may not hold spaces or line breaks`)
     let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}\r\n`
     for (const [name, value] of Object.entries(headers)) {
       if (/[\r\n]/.test(name + value)) throw new TypeError(`Cannot send header ${name}: it contains a line break`)
       head += `${name}: ${value}\r\n`
     }
     const payload = body === undefined ? undefined : encoder.encode(body)
-    if (payload) head += `Content-Length: ${payload.length}\r\n`
+    // lighttpd answers a POST without a length with 411.
+    if (payload || method === 'POST' || method === 'PUT') head += `Content-Length: ${payload?.length ?? 0}\r\n`
     const headBytes = encoder.encode(head + '\r\n')
     if (!payload) return headBytes
     const all = new Uint8Array(headBytes.length + payload.length)

@@ -131,7 +131,11 @@ Deno.test('MinerHttp bounds a stalled, oversized or non-HTTP answer and reports 
   await assert.rejects(() => new MinerHttp('127.0.0.1', closedPort, { timeoutMs: 300 }).request('GET', '/'), Deno.errors.ConnectionRefused)
 })
 
-Deno.test('MinerHttp refuses a header value with a line break instead of sending it', async () => {
-  using http = new MinerHttp('127.0.0.1', 9, { timeoutMs: 300 })
+Deno.test('MinerHttp refuses a path or header with a line break instead of sending it, and gives an empty POST its length', async () => {
+  await using server = rawServer(() => ['HTTP/1.1 204 No Content\r\n\r\n'])
+  using http = new MinerHttp('127.0.0.1', server.port, { timeoutMs: 300 })
   await assert.rejects(() => http.request('GET', '/', { 'x-a': 'b\r\nInjected: 1' }), TypeError)
+  await assert.rejects(() => http.request('GET', '/ HTTP/1.1\r\nInjected: 1'), TypeError)
+  assert.deepEqual(await http.request('POST', '/cgi-bin/reboot.cgi'), { status: 204, headers: new Map(), body: '' })
+  assert.deepEqual(server.requests, [`POST /cgi-bin/reboot.cgi HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: 0\r\n\r\n`])
 })
