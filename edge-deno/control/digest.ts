@@ -73,11 +73,22 @@ export function digestAuthorization(challenge: string, login: WebLogin, method: 
   return answer(c, ha1Of(c, login), login, method, uri, cnonce, count)
 }
 
-// The last challenge per miner and login, parsed, with its HA1: later requests answer
-// it at once (with a rising nonce count) instead of paying a 401 round trip each.
-// Bounded; a stale nonce costs one 401 and a fresh challenge.
-const challenges = new Map<string, { challenge: Challenge; password: string; ha1: string; count: number }>()
+// The last challenge per miner and login, parsed: later requests answer it at once
+// (with a rising nonce count) instead of paying a 401 round trip each. Bounded; a
+// stale nonce costs one 401 and a fresh challenge. No password or HA1 is kept here:
+// HA1 (as good as the password for this realm) is kept per login object, so it goes
+// when the decrypted login does.
+const challenges = new Map<string, { challenge: Challenge; count: number }>()
 const MAX_CHALLENGES = 20_000
+const ha1s = new WeakMap<WebLogin, { realm: string; password: string; ha1: string }>()
+
+function ha1For(c: Challenge, login: WebLogin): string {
+  const known = ha1s.get(login)
+  if (known && known.realm === c.params.realm && known.password === login.password) return known.ha1
+  const ha1 = ha1Of(c, login)
+  ha1s.set(login, { realm: c.params.realm!, password: login.password, ha1 })
+  return ha1
+}
 
 /**
  * Sends one request to the miner's web interface with Digest authentication as `login`.
@@ -85,27 +96,20 @@ const MAX_CHALLENGES = 20_000
  */
 export async function digestRequest(http: HttpRequester, login: WebLogin, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<HttpReply> {
   const cacheKey = `${http.authority} ${login.user}`
-  const send = (c: Challenge, ha1: string, count: number) =>
-    http.request(method, path, { ...headers, authorization: answer(c, ha1, login, method, path, newCnonce(), count) }, body)
+  const send = (c: Challenge, count: number) =>
+    http.request(method, path, { ...headers, authorization: answer(c, ha1For(c, login), login, method, path, newCnonce(), count) }, body)
   const cached = challenges.get(cacheKey)
-  let first: HttpReply
-  if (cached) {
-    if (cached.password !== login.password) cached.password = login.password, cached.ha1 = ha1Of(cached.challenge, login)
-    first = await send(cached.challenge, cached.ha1, ++cached.count)
-  } else {
-    first = await http.request(method, path, headers, body)
-  }
+  const first = cached ? await send(cached.challenge, ++cached.count) : await http.request(method, path, headers, body)
   if (first.status !== 401) return first
   const offered = first.headers.get('www-authenticate')?.find((value) => /^Digest\s/i.test(value))
   if (!offered) throw new DigestAuthError('Cannot log in to the miner: it answered 401 without a Digest challenge')
   const challenge = parseChallenge(offered)
-  const ha1 = ha1Of(challenge, login)
-  const second = await send(challenge, ha1, 1)
+  const second = await send(challenge, 1)
   if (second.status === 401) {
     challenges.delete(cacheKey)
     throw new DigestAuthError('Cannot log in to the miner: its web login refused the stored user name or password')
   }
-  if (challenges.size >= MAX_CHALLENGES) challenges.delete(challenges.keys().next().value!)
-  challenges.set(cacheKey, { challenge, password: login.password, ha1, count: 1 })
+  if (challenges.size >= MAX_CHALLENGES && !challenges.has(cacheKey)) challenges.delete(challenges.keys().next().value!)
+  challenges.set(cacheKey, { challenge, count: 1 })
   return second
 }

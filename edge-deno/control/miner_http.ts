@@ -31,6 +31,9 @@ export class HttpProtocolError extends Error {
 /** A kept-alive connection the miner had closed before it read the request. */
 class StaleConnection extends Error {}
 
+/** Interim (1xx) answers accepted before the real one. */
+const MAX_INTERIM = 8
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const CR = 13
@@ -55,6 +58,9 @@ export class MinerHttp implements HttpRequester, Disposable {
   #buffer = new Uint8Array(4096)
   #start = 0
   #end = 0
+  // Bytes read for the reply being read, against the cap.
+  #replyBytes = 0
+  #answered = false
 
   constructor(hostname: string, port: number, options: MinerHttpOptions) {
     this.#hostname = hostname
@@ -68,10 +74,15 @@ export class MinerHttp implements HttpRequester, Disposable {
     return this.#host
   }
 
+  /** True once the miner has answered a request here: its web interface exists. */
+  get answered(): boolean {
+    return this.#answered
+  }
+
   /**
    * Sends one request and reads its reply. A request on a kept-alive connection that
-   * the miner had closed is sent once more on a fresh one, as browsers do: the miner
-   * read none of it.
+   * the miner had closed is sent once more on a fresh one, as browsers do, when the
+   * miner cannot have acted on it: the write failed, or it was a GET.
    * @throws {DOMException} TimeoutError past the deadline, or the signal's reason
    * @throws {HttpProtocolError} when the reply is not readable HTTP or too large
    * @throws {Deno.errors.ConnectionRefused} and other connect errors as Deno gives them
@@ -147,41 +158,54 @@ export class MinerHttp implements HttpRequester, Disposable {
       let written = 0
       while (written < request.length) written += await conn.write(request.subarray(written))
     } catch (error) {
+      // The miner had closed the connection: it cannot have read the request.
       if (reused && !signal.aborted && (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset)) throw new StaleConnection()
       throw error
     }
-    let received = 0
-    while (true) {
-      const { status, version, headers, length } = await this.#readHead(signal, reused && received === 0)
-      received += length
+    // Everything read for this reply counts against the cap: heads, interim answers,
+    // chunk sizes and trailers as well as the body.
+    this.#replyBytes = this.#end - this.#start
+    // A close before any answer may also mean the miner ran the request and then
+    // failed: only a request that changes nothing may be sent again then.
+    const mayResend = reused && (method === 'GET' || method === 'HEAD')
+    for (let interim = 0; ; interim++) {
+      const { status, version, headers } = await this.#readHead(signal, mayResend && interim === 0)
       // 1xx interim answers (100 Continue, 103 Early Hints) precede the real one.
-      if (status >= 100 && status < 200 && status !== 101) continue
+      if (status >= 100 && status < 200 && status !== 101) {
+        if (interim >= MAX_INTERIM) throw new HttpProtocolError(`the miner sent more than ${MAX_INTERIM} interim answers`)
+        continue
+      }
       const connection = (headers.get('connection') ?? []).join(',').toLowerCase()
       let keepAlive = version === 1 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection)
       let body: Uint8Array
-      const coding = (headers.get('transfer-encoding') ?? []).join(',').toLowerCase()
-      const lengths = headers.get('content-length')
+      const coding = headers.get('transfer-encoding')
+      const lengths = headers.get('content-length')?.flatMap((l) => l.split(',')).map((l) => l.trim())
       if (method === 'HEAD' || status === 204 || status === 304) {
         body = new Uint8Array(0)
-      } else if (/\bchunked\s*$/.test(coding)) {
-        body = await this.#readChunked(signal, received)
+      } else if (coding) {
+        // RFC 9112 6.3: chunked last is read by chunks; any other coding to the close.
+        if (/(^|,)\s*chunked\s*$/i.test(coding.join(','))) body = await this.#readChunked(signal)
+        else {
+          body = await this.#readToClose(signal)
+          keepAlive = false
+        }
       } else if (lengths) {
         const n = Number(lengths[0])
-        if (!/^\d+$/.test(lengths[0]!.trim()) || lengths.some((l) => Number(l) !== n)) throw new HttpProtocolError(`the reply's Content-Length ${lengths.join(', ')} is not one number`)
-        this.#checkSize(received + n)
+        if (!lengths.every((l) => /^\d+$/.test(l) && Number(l) === n)) throw new HttpProtocolError(`the reply's Content-Length ${lengths.join(', ')} is not one number`)
+        if (n > this.#maxBytes) throw new HttpProtocolError(`the reply exceeds ${this.#maxBytes} bytes`)
         body = await this.#take(n, signal)
       } else {
-        body = await this.#readToClose(signal, received)
+        body = await this.#readToClose(signal)
         keepAlive = false
       }
+      this.#answered = true
       if (!keepAlive) this.close()
       return { status, headers, body: decoder.decode(body) }
     }
   }
 
-  #checkSize(bytes: number): void {
-    const max = this.#options.maxReplyBytes ?? 1 << 20
-    if (bytes > max) throw new HttpProtocolError(`the reply exceeds ${max} bytes`)
+  get #maxBytes(): number {
+    return this.#options.maxReplyBytes ?? 1 << 20
   }
 
   /** Reads more bytes into the buffer; false at end of stream. */
@@ -204,13 +228,18 @@ export class MinerHttp implements HttpRequester, Disposable {
     signal.throwIfAborted()
     if (n === null) return false
     this.#end += n
+    this.#replyBytes += n
+    if (this.#replyBytes > this.#maxBytes) throw new HttpProtocolError(`the reply exceeds ${this.#maxBytes} bytes`)
     return true
   }
 
-  async #readHead(signal: AbortSignal, mayBeStale: boolean): Promise<{ status: number; version: number; headers: Map<string, string[]>; length: number }> {
+  async #readHead(signal: AbortSignal, mayBeStale: boolean): Promise<{ status: number; version: number; headers: Map<string, string[]> }> {
     let end: number
-    while ((end = headEnd(this.#buffer, this.#start, this.#end)) === -1) {
-      this.#checkSize(this.#end - this.#start)
+    // Where the search stopped, from #start (which a fill may move): a reply trickling
+    // in is searched once, not again from its start at every read.
+    let searched = 0
+    while ((end = headEnd(this.#buffer, this.#start + Math.max(0, searched - 3), this.#end)) === -1) {
+      searched = this.#end - this.#start
       let more: boolean
       try {
         more = await this.#fill(signal)
@@ -224,7 +253,6 @@ export class MinerHttp implements HttpRequester, Disposable {
       }
     }
     const text = decoder.decode(this.#buffer.subarray(this.#start, end))
-    const length = end + 4 - this.#start
     this.#start = end + 4
     const lines = text.split('\r\n')
     const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!)
@@ -237,14 +265,14 @@ export class MinerHttp implements HttpRequester, Disposable {
         last[last.length - 1] += ` ${line.trim()}`
         continue
       }
-      const colon = line.indexOf(':')
-      if (colon <= 0) throw new HttpProtocolError(`the reply has a malformed header line: ${JSON.stringify(line.slice(0, 40))}`)
-      const name = line.slice(0, colon).trim().toLowerCase()
+      const field = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):(.*)$/.exec(line)
+      if (!field) throw new HttpProtocolError(`the reply has a malformed header line: ${JSON.stringify(line.slice(0, 40))}`)
+      const name = field[1]!.toLowerCase()
       last = headers.get(name)
       if (!last) headers.set(name, last = [])
-      last.push(line.slice(colon + 1).trim())
+      last.push(field[2]!.trim())
     }
-    return { status: Number(statusLine[2]), version: Number(statusLine[1]), headers, length }
+    return { status: Number(statusLine[2]), version: Number(statusLine[1]), headers }
   }
 
   /** The next `n` bytes, reading as needed. */
@@ -258,43 +286,52 @@ export class MinerHttp implements HttpRequester, Disposable {
   }
 
   /** One CRLF-terminated line (without it), reading as needed. */
-  async #line(signal: AbortSignal, received: number): Promise<string> {
+  async #line(signal: AbortSignal): Promise<string> {
+    let searched = 0
     while (true) {
-      const lf = this.#buffer.subarray(this.#start, this.#end).indexOf(LF)
+      const lf = this.#buffer.subarray(this.#start + searched, this.#end).indexOf(LF)
       if (lf !== -1) {
-        const line = decoder.decode(this.#buffer.subarray(this.#start, this.#start + lf)).replace(/\r$/, '')
-        this.#start += lf + 1
+        const line = decoder.decode(this.#buffer.subarray(this.#start, this.#start + searched + lf)).replace(/\r$/, '')
+        this.#start += searched + lf + 1
         return line
       }
-      this.#checkSize(received + this.#end - this.#start)
+      searched = this.#end - this.#start
       if (!await this.#fill(signal)) throw new HttpProtocolError('the reply ends inside a chunk')
     }
   }
 
-  async #readChunked(signal: AbortSignal, received: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = []
+  async #readChunked(signal: AbortSignal): Promise<Uint8Array> {
+    // One growing buffer: a chunk each (a hostile reply can send a million) would cost
+    // a buffer each.
+    let body = new Uint8Array(1024)
     let total = 0
     while (true) {
-      const sizeLine = await this.#line(signal, received + total)
-      const size = /^[0-9a-f]+/i.exec(sizeLine.trim())
+      const sizeLine = await this.#line(signal)
+      const size = /^[0-9a-f]{1,8}(?=\s*(;|$))/i.exec(sizeLine.trim())
       if (!size) throw new HttpProtocolError(`the reply has a malformed chunk size: ${JSON.stringify(sizeLine.slice(0, 20))}`)
       const n = parseInt(size[0], 16)
       if (n === 0) break
+      if (total + n > this.#maxBytes) throw new HttpProtocolError(`the reply exceeds ${this.#maxBytes} bytes`)
+      while (this.#end - this.#start < n) {
+        if (!await this.#fill(signal)) throw new HttpProtocolError('the reply ends inside a chunk')
+      }
+      if (total + n > body.length) {
+        const grown = new Uint8Array(Math.max(body.length * 2, total + n))
+        grown.set(body.subarray(0, total))
+        body = grown
+      }
+      body.set(this.#buffer.subarray(this.#start, this.#start + n), total)
+      this.#start += n
       total += n
-      this.#checkSize(received + total)
-      chunks.push(await this.#take(n, signal))
-      if (await this.#line(signal, received + total) !== '') throw new HttpProtocolError('a chunk of the reply is longer than its size says')
+      if (await this.#line(signal) !== '') throw new HttpProtocolError('a chunk of the reply is longer than its size says')
     }
     // Trailer fields, if any, end with an empty line; none is needed.
-    while (await this.#line(signal, received + total) !== '');
-    const body = new Uint8Array(total)
-    let at = 0
-    for (const chunk of chunks) body.set(chunk, at), at += chunk.length
-    return body
+    while (await this.#line(signal) !== '');
+    return body.subarray(0, total)
   }
 
-  async #readToClose(signal: AbortSignal, received: number): Promise<Uint8Array> {
-    while (await this.#fill(signal)) this.#checkSize(received + this.#end - this.#start)
+  async #readToClose(signal: AbortSignal): Promise<Uint8Array> {
+    while (await this.#fill(signal));
     const bytes = this.#buffer.slice(this.#start, this.#end)
     this.#start = this.#end
     return bytes

@@ -99,13 +99,36 @@ Deno.test('MinerHttp reads chunked, sized and to-close bodies, in any pieces, an
   assert.equal(server.connections, 2)
 })
 
-Deno.test('MinerHttp sends a request again, once, when the miner closed an idle kept-alive connection', async () => {
-  await using server = rawServer((request, i) => i === 1 ? null : [`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${i}${request.startsWith('POST') ? 'p' : 'g'}`])
+Deno.test('MinerHttp sends a GET again, once, when the miner closed the kept-alive connection without answering', async () => {
+  await using server = rawServer((_, i) => i === 1 ? null : [`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${i}`])
   using http = new MinerHttp('127.0.0.1', server.port, { timeoutMs: 2000 })
-  assert.equal((await http.request('GET', '/')).body, '0g')
-  assert.equal((await http.request('POST', '/', {}, 'x')).body, '2p')
-  assert.equal(server.connections, 2)
-  assert.equal(server.requests.length, 3)
+  assert.equal((await http.request('GET', '/')).body, '0')
+  assert.equal((await http.request('GET', '/')).body, '2')
+  assert.deepEqual([server.connections, server.requests.length], [2, 3])
+})
+
+Deno.test('MinerHttp never sends a POST again: the miner may have acted on it before it closed', async () => {
+  await using server = rawServer((_, i) => i === 1 ? null : ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'])
+  using http = new MinerHttp('127.0.0.1', server.port, { timeoutMs: 2000 })
+  await http.request('GET', '/cgi-bin/get_miner_conf.cgi')
+  await assert.rejects(() => http.request('POST', '/cgi-bin/reboot.cgi', {}, '{}'), new HttpProtocolError('the miner closed the connection without answering'))
+  assert.equal(server.requests.length, 2)
+  assert.ok(http.answered)
+})
+
+Deno.test('MinerHttp reads a reply of many small chunks into one body, and counts framing and interim answers against the cap', async () => {
+  const chunks = (count: number) => 'x'.repeat(count).split('').map((c) => `1\r\n${c}\r\n`).join('')
+  await using server = rawServer((_, i) => [
+    [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunks(5000)}0\r\n\r\n`],
+    [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunks(300)}0\r\n\r\n`],
+    ['HTTP/1.1 100 Continue\r\n\r\n'.repeat(20) + 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'],
+    [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${'X-T: t\r\n'.repeat(200)}\r\n`],
+  ][i]!)
+  const open = (maxReplyBytes: number) => new MinerHttp('127.0.0.1', server.port, { timeoutMs: 2000, maxReplyBytes })
+  assert.equal((await open(65_536).request('GET', '/many')).body, 'x'.repeat(5000))
+  await assert.rejects(() => open(1000).request('GET', '/framing'), new HttpProtocolError('the reply exceeds 1000 bytes'))
+  await assert.rejects(() => open(65_536).request('GET', '/interim'), new HttpProtocolError('the miner sent more than 8 interim answers'))
+  await assert.rejects(() => open(1000).request('GET', '/trailers'), new HttpProtocolError('the reply exceeds 1000 bytes'))
 })
 
 Deno.test('MinerHttp bounds a stalled, oversized or non-HTTP answer and reports a refused connection as Deno does', async () => {

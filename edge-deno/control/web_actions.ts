@@ -36,8 +36,9 @@ async function callOn(http: MinerHttp, login: WebLogin | null, path: string, bod
   try {
     reply = login ? await digestRequest(http, login, method, path, headers, payload) : await http.request(method, path, headers, payload)
   } catch (error) {
-    // Nothing listening on the web port: a miner without this interface.
-    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.ConnectionReset) throw new Unsupported()
+    // Nothing listening on the web port (or a reset before any answer): a miner without
+    // this interface. A reset after it answered is this action's failure.
+    if (error instanceof Deno.errors.ConnectionRefused || (error instanceof Deno.errors.ConnectionReset && !http.answered)) throw new Unsupported()
     if (error instanceof HttpProtocolError) throw new Error(`Cannot read the miner's web answer to ${path}: ${error.message}`)
     throw error
   }
