@@ -3,6 +3,8 @@
  * be cancelled, so at 10 000 miners per cycle its timers would pile up for their
  * whole duration; this keeps memory flat.
  */
+import { onAbort } from './_on_abort.ts'
+
 export interface Deadline extends Disposable {
   readonly signal: AbortSignal
 }
@@ -15,13 +17,14 @@ export function startDeadline(ms: number, outer?: AbortSignal): Deadline {
   const controller = new AbortController()
   const onOuter = () => controller.abort(outer?.reason)
   const timer = setTimeout(() => controller.abort(new DOMException('Signal timed out.', 'TimeoutError')), ms)
+  let stopWaiting: (() => void) | undefined
   if (outer?.aborted) onOuter()
-  else outer?.addEventListener('abort', onOuter, { once: true })
+  else if (outer) stopWaiting = onAbort(outer, onOuter)
   return {
     signal: controller.signal,
     [Symbol.dispose]() {
       clearTimeout(timer)
-      outer?.removeEventListener('abort', onOuter)
+      stopWaiting?.()
     },
   }
 }

@@ -7,6 +7,7 @@
  * a stalled miner, which also blocks every other client of that miner, costs at most
  * the timeout.
  */
+import { onAbort } from './_on_abort.ts'
 import { type MinerAddress, formatAddress } from './address.ts'
 import { type CommandReply, decodeReply, encodeRequest, splitMultiReply } from './protocol.ts'
 import { isErrorStatus } from './status.ts'
@@ -108,8 +109,9 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
   }
   let timer = setTimeout(() => abort(timedOut()), connectTimeoutMs)
   const onOuter = () => abort(outer!.reason)
+  let stopWaiting: (() => void) | undefined
   if (outer?.aborted) onOuter()
-  else outer?.addEventListener('abort', onOuter, { once: true })
+  else if (outer) stopWaiting = onAbort(outer, onOuter)
   try {
     try {
       conn = await Deno.connect({ hostname: address.hostname, port: address.port, signal })
@@ -131,7 +133,7 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
     }
   } finally {
     clearTimeout(timer)
-    outer?.removeEventListener('abort', onOuter)
+    stopWaiting?.()
   }
 }
 
