@@ -48,6 +48,24 @@ Deno.test('CgminerClient.command() stops reading at the NUL when the miner keeps
   assert.ok(performance.now() - started < 1000, 'returned at the NUL, not at the timeout')
 })
 
+Deno.test('exchange() returns the text up to the first NUL, wherever the chunk ends', async () => {
+  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  const replies = ['{"a":1}\0', '{"b":2}\0junk\0', '{"c":3}\0junk']
+  const served = (async () => {
+    for (const reply of replies) {
+      using conn = await listener.accept()
+      await conn.read(new Uint8Array(1024))
+      await conn.write(new TextEncoder().encode(reply))
+    }
+  })()
+  const address = { hostname: '127.0.0.1', port: (listener.addr as Deno.NetAddr).port }
+  const texts = []
+  for (let i = 0; i < replies.length; i++) texts.push(await exchange(address, encodeRequest('summary'), { timeoutMs: 2000 }))
+  await served
+  listener.close()
+  assert.deepEqual(texts, ['{"a":1}', '{"b":2}', '{"c":3}'])
+})
+
 Deno.test('CgminerClient.command() reads a reply that arrives in many small pieces', async () => {
   await using sim = await startSimulator({ baseAddress: randomLoopbackBase(), port: 0, miners: [{ vendor: 'antminer-s21', faults: { trickle: true } }] })
   const reply = await new CgminerClient({ timeoutMs: 5000 }).command(parseAddress(sim.addresses[0]), 'version')
