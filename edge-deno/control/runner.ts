@@ -63,6 +63,21 @@ async function reportWithRetry(send: () => Promise<void>, signal: AbortSignal): 
   return send()
 }
 
+// How long a miner's action takes, by the family its last poll saw: the privileged API
+// (LuxOS, Avalon, cgminer, or not polled yet) needs up to five exchanges in a row for
+// set_pools, an Antminer's web interface three requests, a Whatsminer none.
+const ORDER: Partial<Record<Vendor, number>> = { antminer: 1, whatsminer: 2 }
+
+/**
+ * The miners longest first, the order within a family kept. Started last, the long
+ * ones left the fan-out waiting on a few miners at its end with the cores half idle.
+ */
+export function longestFirst(ids: readonly string[], vendorOf?: (id: string) => Vendor | undefined): string[] {
+  if (!vendorOf) return [...ids]
+  const rank = (id: string) => ORDER[vendorOf(id) ?? 'unknown'] ?? 0
+  return ids.map((id, i) => ({ id, i, r: rank(id) })).sort((a, b) => a.r - b.r || a.i - b.i).map((e) => e.id)
+}
+
 /** Verifies and runs one delivered command, reporting as it goes. */
 export async function handleCommand(delivered: DeliveredCommand, seen: SeenCommands, options: CommandRunnerOptions): Promise<CommandReport> {
   const { api, log } = options
@@ -94,7 +109,7 @@ export async function handleCommand(delivered: DeliveredCommand, seen: SeenComma
   const started = performance.now()
   const timer = setInterval(flush, options.flushMs ?? 250)
   try {
-    const queue = [...command.miner_ids]
+    const queue = longestFirst(command.miner_ids, options.vendorOf)
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const target = byId.get(id)

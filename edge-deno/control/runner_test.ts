@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { type Command, createCryptoService, type DataKey, sealCommand } from '../../e2ee/mod.ts'
 import { startSimulator } from '../../tests/sim/simulator.ts'
 import { parseAddress } from '../cgminer/address.ts'
+import type { Vendor } from '../cgminer/identify.ts'
 import { pollMiner } from '../poller.ts'
 import type { MinerTarget } from '../targets.ts'
 import { randomLoopbackBase } from '../testdata/loopback.ts'
 import { tempStateDir } from '../testdata/temp_state.ts'
 import { CommandApi, type MinerResult } from './command_api.ts'
-import { handleCommand, runCommands, type CommandRunnerOptions } from './runner.ts'
+import { handleCommand, longestFirst, runCommands, type CommandRunnerOptions } from './runner.ts'
 import { SeenCommands } from './seen_commands.ts'
 import type { DeliveredCommand, Refusal } from './verify_command.ts'
 
@@ -274,4 +275,10 @@ Deno.test('an Antminer without a web interface still tries the privileged API', 
   const report = await handleCommand(await deliver(key, c), await SeenCommands.open(state.dir), { ...options(state.dir, key, targets, closedPort(), []), vendorOf: () => 'antminer' })
   assert.ok('results' in report)
   assert.deepEqual([report.results[0]!.status, sim.connections() - before], ['unsupported', 2])
+})
+
+Deno.test('longestFirst() starts miners on the privileged API, then Antminers, then Whatsminers, keeping the order within each', () => {
+  const vendors: Record<string, Vendor> = { w1: 'whatsminer', a1: 'antminer', l1: 'luxos', w2: 'whatsminer', a2: 'antminer', v1: 'avalon' }
+  assert.deepEqual(longestFirst(['w1', 'a1', 'l1', 'new', 'w2', 'a2', 'v1'], (id) => vendors[id]), ['l1', 'new', 'v1', 'a1', 'a2', 'w1', 'w2'])
+  assert.deepEqual(longestFirst(['w1', 'a1']), ['w1', 'a1'])
 })
