@@ -31,6 +31,7 @@ function challengeParams(header: string): Record<string, string> | null {
 }
 
 const quote = (value: string) => `"${value.replace(/(["\\])/g, '\\$1')}"`
+const newCnonce = () => crypto.randomUUID().replaceAll('-', '')
 
 /** A parsed Digest challenge, checked to be one this client can answer. */
 interface Challenge {
@@ -50,8 +51,17 @@ function parseChallenge(header: string): Challenge {
   return { params, algorithm, hash: (text) => createHash(hashName).update(text).digest('hex'), qop }
 }
 
-function answer(c: Challenge, ha1: string, login: WebLogin, method: string, uri: string, cnonce: string, count: number): string {
+/**
+ * The `Authorization` value answering `challenge` for one request.
+ * @throws {DigestAuthError} when the challenge is not a Digest one we can answer
+ */
+export function digestAuthorization(challenge: string, login: WebLogin, method: string, uri: string, cnonce = newCnonce(), count = 1): string {
+  return answer(parseChallenge(challenge), login, method, uri, cnonce, count)
+}
+
+function answer(c: Challenge, login: WebLogin, method: string, uri: string, cnonce: string, count: number): string {
   const { params: p, hash: h } = c
+  const ha1 = h(`${login.user}:${p.realm}:${login.password}`)
   const ha2 = h(`${method}:${uri}`)
   const nc = count.toString(16).padStart(8, '0')
   const response = c.qop ? h(`${ha1}:${p.nonce}:${nc}:${cnonce}:auth:${ha2}`) : h(`${ha1}:${p.nonce}:${ha2}`)
@@ -61,34 +71,11 @@ function answer(c: Challenge, ha1: string, login: WebLogin, method: string, uri:
   return header
 }
 
-const ha1Of = (c: Challenge, login: WebLogin) => c.hash(`${login.user}:${c.params.realm}:${login.password}`)
-const newCnonce = () => crypto.randomUUID().replaceAll('-', '')
-
-/**
- * The `Authorization` value answering `challenge` for one request.
- * @throws {DigestAuthError} when the challenge is not a Digest one we can answer
- */
-export function digestAuthorization(challenge: string, login: WebLogin, method: string, uri: string, cnonce = newCnonce(), count = 1): string {
-  const c = parseChallenge(challenge)
-  return answer(c, ha1Of(c, login), login, method, uri, cnonce, count)
-}
-
 // The last challenge per miner and login, parsed: later requests answer it at once
 // (with a rising nonce count) instead of paying a 401 round trip each. Bounded; a
-// stale nonce costs one 401 and a fresh challenge. No password or HA1 is kept here:
-// HA1 (as good as the password for this realm) is kept per login object, so it goes
-// when the decrypted login does.
+// stale nonce costs one 401 and a fresh challenge. No password is kept here.
 const challenges = new Map<string, { challenge: Challenge; count: number }>()
 const MAX_CHALLENGES = 20_000
-const ha1s = new WeakMap<WebLogin, { realm: string; password: string; ha1: string }>()
-
-function ha1For(c: Challenge, login: WebLogin): string {
-  const known = ha1s.get(login)
-  if (known && known.realm === c.params.realm && known.password === login.password) return known.ha1
-  const ha1 = ha1Of(c, login)
-  ha1s.set(login, { realm: c.params.realm!, password: login.password, ha1 })
-  return ha1
-}
 
 /**
  * Sends one request to the miner's web interface with Digest authentication as `login`.
@@ -97,7 +84,7 @@ function ha1For(c: Challenge, login: WebLogin): string {
 export async function digestRequest(http: HttpRequester, login: WebLogin, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<HttpReply> {
   const cacheKey = `${http.authority} ${login.user}`
   const send = (c: Challenge, count: number) =>
-    http.request(method, path, { ...headers, authorization: answer(c, ha1For(c, login), login, method, path, newCnonce(), count) }, body)
+    http.request(method, path, { ...headers, authorization: answer(c, login, method, path, newCnonce(), count) }, body)
   const cached = challenges.get(cacheKey)
   const first = cached ? await send(cached.challenge, ++cached.count) : await http.request(method, path, headers, body)
   if (first.status !== 401) return first
