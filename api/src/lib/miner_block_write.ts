@@ -3,13 +3,16 @@
  *
  * The fast path is one autocommitted statement that updates the miner only if
  * every rule holds (tenant, visible site, keyring, counter, and for sync the base
- * revision), recording the audit event and the sync change id with it. When it
- * changes nothing, the slow path — a transaction with the rules in TypeScript
- * (access.ts, block_rules.ts) — either explains the refusal or, after a race,
- * writes. So the SQL conditions may be narrower than the TypeScript rules, never
- * wider; the refusal tests prove each one holds.
+ * revision), recording the audit event and the sync change id with it. Writes that
+ * arrive together share that statement (group_commit.ts), each row under its own
+ * caller's rules. When it changes nothing for a write, the slow
+ * path — a transaction with the rules in TypeScript (access.ts, block_rules.ts) —
+ * either explains the refusal or, after a race, writes. So the SQL conditions may
+ * be narrower than the TypeScript rules, never wider; the refusal tests prove each
+ * one holds.
  */
 import type { Knex } from 'knex'
+import pg from 'pg'
 import type { Block } from '../../../e2ee/schema.ts'
 import type { MinerRow } from '../models/miner.ts'
 import type { Actor } from '../plugins/app/auth.ts'
@@ -18,9 +21,9 @@ import { Conflict } from '../errors.ts'
 import { lockVisibleMiner } from './access.ts'
 import { appendAudit } from './audit.ts'
 import { checkBlockReplacement } from './block_rules.ts'
+import { GroupCommit } from './group_commit.ts'
+import { pgArray } from './pg_array.ts'
 import { preparedRows } from './prepared.ts'
-
-type Binding = Knex.Value
 
 export type BlockColumn = 'encrypted_credentials' | 'encrypted_connection_full'
 
@@ -57,52 +60,95 @@ export class RevisionConflict extends Error {
 
 const RETURNED = 'id, site_id, revision, use_full_e2ee, encrypted_credentials, encrypted_connection_full'
 
-// The replacement rules of block_rules.ts as a condition on the stored column.
-function blockCondition(column: BlockColumn, block: Block | null): [string, Binding[]] {
-  if (!block) return ['', []]
-  if (block.version === 1) return [` AND (${column} IS NULL OR ${column}->>'version' = '1')`, []]
-  return [
-    ` AND EXISTS (SELECT 1 FROM keyrings k WHERE k.tenant_id = hosting_miners.tenant_id AND k.kid = ?)
-      AND (${column} IS NULL OR ${column}->>'version' = '1' OR (${column}->>'counter')::bigint < ?)`,
-    [block.kid, block.counter],
-  ]
-}
-
 const appliedResult = (revision: unknown) => JSON.stringify({ status: 'applied', revision: Number(revision) })
 
-/** Tries the one-statement write; returns the updated row, or undefined if a rule (or a race) stopped it. */
-async function tryFast(db: Knex, actor: Actor, minerId: string, write: BlockWrite): Promise<WrittenMiner | undefined> {
-  const sets: string[] = [`${write.column} = ?::jsonb`]
-  const values: Binding[] = [write.block === null ? null : JSON.stringify(write.block)]
-  for (const [column, value] of Object.entries(write.patch ?? {})) {
-    sets.push(`${db.raw('??', [column]).toQuery()} = ?`)
-    values.push(value as Binding)
-  }
-  const [blockSql, blockValues] = blockCondition(write.column, write.block)
-  const siteSql = actor.allowedSiteIds === null ? '' : ' AND site_id = ANY(?::uuid[])'
-  const siteValues: Binding[] = actor.allowedSiteIds === null ? [] : [actor.allowedSiteIds]
-  const revisionSql = write.baseRevision === undefined ? '' : ' AND revision = ?'
-  const revisionValues: Binding[] = write.baseRevision === undefined ? [] : [write.baseRevision]
-  // A replayed change id fails the whole statement on sync_applied's primary key.
-  const changeSql = write.changeId === undefined ? '' : `, ap AS (
-       INSERT INTO sync_applied (change_id, tenant_id, result)
-       SELECT ?, tenant_id, jsonb_build_object('status', 'applied', 'revision', revision) FROM upd
-     )`
-  const changeValues: Binding[] = write.changeId === undefined ? [] : [write.changeId]
-  const rows = await preparedRows<WrittenMiner>(db,
-    `WITH upd AS (
-       UPDATE hosting_miners SET ${sets.join(', ')}, revision = revision + 1, updated_at = now()
-        WHERE id = ? AND tenant_id = ?${siteSql}${revisionSql}${blockSql}
-       RETURNING tenant_id, ${RETURNED}
+interface QueuedWrite { actor: Actor; minerId: string; write: BlockWrite }
+
+// The patch columns' types, for the batch's arrays.
+const PATCH_TYPES: Record<string, string> = { use_full_e2ee: 'boolean', ip_address: 'text', port: 'integer' }
+
+// The fast path's statement, one text per column and set of patched columns: the rows'
+// values travel as arrays, and each row carries its caller's rules (tenant, visible
+// sites, the block replacement rule of block_rules.ts, for sync the base revision). A
+// replayed change id fails the whole statement on sync_applied's primary key.
+function fastSql(column: BlockColumn, patchKeys: readonly string[]): string {
+  const patchArrays = patchKeys.map((key) => `, ?::${PATCH_TYPES[key]}[]`).join('')
+  const patchNames = patchKeys.map((key) => `, p_${key}`).join('')
+  const patchSets = patchKeys.map((key) => `, ${key} = i.p_${key}`).join('')
+  return `WITH i AS (
+       SELECT * FROM unnest(?::int[], ?::uuid[], ?::uuid[], ?::text[], ?::jsonb[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::jsonb[], ?::bigint[], ?::uuid[]${patchArrays})
+         AS i(ord, id, tenant_id, sites, block, rule, kid, counter, actor_id, action, details, base_revision, change_id${patchNames})
+     ), upd AS (
+       UPDATE hosting_miners m SET ${column} = i.block${patchSets}, revision = m.revision + 1, updated_at = now()
+         FROM i
+        WHERE m.id = i.id AND m.tenant_id = i.tenant_id
+          AND (i.sites IS NULL OR m.site_id = ANY(i.sites::uuid[]))
+          AND (i.base_revision IS NULL OR m.revision = i.base_revision)
+          AND CASE i.rule
+                WHEN 'none' THEN true
+                WHEN 'v1' THEN m.${column} IS NULL OR m.${column}->>'version' = '1'
+                ELSE EXISTS (SELECT 1 FROM keyrings k WHERE k.tenant_id = m.tenant_id AND k.kid = i.kid)
+                  AND (m.${column} IS NULL OR m.${column}->>'version' = '1' OR (m.${column}->>'counter')::bigint < i.counter)
+              END
+       RETURNING i.ord, i.actor_id, i.action, i.details, i.change_id, m.tenant_id, m.${RETURNED.split(', ').join(', m.')}
      ), ev AS (
        INSERT INTO audit_events (tenant_id, actor_type, actor_id, action, target_type, target_id, details)
-       SELECT tenant_id, 'user', ?, ?, 'miner', id::text, ?::jsonb FROM upd
-     )${changeSql}
-     SELECT ${RETURNED} FROM upd`,
-    [...values, minerId, actor.tenantId, ...siteValues, ...revisionValues, ...blockValues,
-      actor.userId, write.action, JSON.stringify(write.details), ...changeValues],
-  )
-  return rows[0]
+       SELECT tenant_id, 'user', actor_id, action, 'miner', id::text, details FROM upd ORDER BY ord
+     ), ap AS (
+       INSERT INTO sync_applied (change_id, tenant_id, result)
+       SELECT change_id, tenant_id, jsonb_build_object('status', 'applied', 'revision', revision) FROM upd WHERE change_id IS NOT NULL
+     )
+     SELECT ord, ${RETURNED} FROM upd`
+}
+
+const patchKeysOf = (write: BlockWrite) => Object.keys(write.patch ?? {}).sort()
+
+/**
+ * Tries writes of one column and patch in one autocommitted statement; returns each
+ * updated row, or undefined where a rule (or a race) stopped that write.
+ */
+async function tryFast(db: Knex, writes: readonly QueuedWrite[]): Promise<(WrittenMiner | undefined)[]> {
+  const { column } = writes[0]!.write
+  const patchKeys = patchKeysOf(writes[0]!.write)
+  const each = <T>(pick: (w: QueuedWrite) => T) => writes.map(pick)
+  const rows = await preparedRows<WrittenMiner & { ord: number }>(db, fastSql(column, patchKeys), [
+    pgArray(writes.map((_, ord) => ord)),
+    pgArray(each((w) => w.minerId)),
+    pgArray(each((w) => w.actor.tenantId)),
+    pgArray(each((w) => (w.actor.allowedSiteIds === null ? null : pgArray(w.actor.allowedSiteIds)))),
+    pgArray(each((w) => (w.write.block === null ? null : JSON.stringify(w.write.block)))),
+    pgArray(each((w) => (w.write.block === null ? 'none' : w.write.block.version === 1 ? 'v1' : 'v2'))),
+    pgArray(each((w) => (w.write.block?.version === 2 ? w.write.block.kid : null))),
+    pgArray(each((w) => (w.write.block?.version === 2 ? w.write.block.counter : null))),
+    pgArray(each((w) => w.actor.userId)),
+    pgArray(each((w) => w.write.action)),
+    pgArray(each((w) => JSON.stringify(w.write.details))),
+    pgArray(each((w) => w.write.baseRevision)),
+    pgArray(each((w) => w.write.changeId)),
+    ...patchKeys.map((key) => pgArray(each((w) => (w.write.patch as Record<string, string | number | boolean | null>)[key]))),
+  ])
+  const byOrd = new Array<WrittenMiner | undefined>(writes.length)
+  for (const { ord, ...row } of rows) byOrd[ord] = row
+  return byOrd
+}
+
+// One group commit per database handle (each app has its own).
+const batchers = new WeakMap<Knex, GroupCommit<QueuedWrite, WrittenMiner | undefined>>()
+
+function batcherFor(db: Knex): GroupCommit<QueuedWrite, WrittenMiner | undefined> {
+  let batcher = batchers.get(db)
+  if (!batcher) {
+    batcher = new GroupCommit({
+      runBatch: (writes) => tryFast(db, writes),
+      runOne: async (write) => (await tryFast(db, [write]))[0],
+      keyOf: (w) => w.minerId,
+      groupOf: (w) => `${w.write.column}:${patchKeysOf(w.write).join(',')}`,
+      // An error the server sent means the statement was rolled back.
+      changedNothing: (error) => error instanceof pg.DatabaseError,
+    })
+    batchers.set(db, batcher)
+  }
+  return batcher
 }
 
 /** The slow path: the rules in TypeScript, in a transaction holding the miner's row. */
@@ -147,7 +193,7 @@ function assertFourEyes(write: BlockWrite, what: string): void {
  */
 export async function writeMinerBlock(db: Knex, actor: Actor, minerId: string, write: BlockWrite, what: string): Promise<WrittenMiner> {
   assertFourEyes(write, what)
-  return (await tryFast(db, actor, minerId, write)) ?? (await checked(db, actor, minerId, write, what))
+  return (await batcherFor(db).submit({ actor, minerId, write })) ?? (await checked(db, actor, minerId, write, what))
 }
 
 /**

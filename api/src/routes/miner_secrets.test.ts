@@ -141,3 +141,65 @@ describe('PATCH /api/miners/:id', () => {
     expect((await patch({})).statusCode).toBe(400)
   })
 })
+
+describe('writes arriving together (group commit)', () => {
+  const newMiner = async (s: Session, site: string) =>
+    (await req(s, 'POST', `/api/sites/${site}/miners`, { name: `g-${Math.random()}`, ip_address: '10.9.9.9', port: 4028 })).json().id as string
+  const distinctTransactions = async (ids: string[]) =>
+    Number((await api.app.knex('hosting_miners').whereIn('id', ids).countDistinct({ n: api.app.knex.raw('xmin::text') }))[0]!.n)
+
+  test('20 writes sent at once are each stored with their own audit event, in fewer transactions than writes', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, () => newMiner(owner, siteId)))
+    const blocks = ids.map((_, n) => (n % 2 ? fakeBlockV1() : fakeBlockV2(kid, n + 1)))
+    const answers = await Promise.all(ids.map((id, n) => req(owner, 'POST', `/api/miners/${id}/credentials`, { encrypted_credentials: blocks[n] })))
+    expect(answers.map((a) => a.statusCode)).toEqual(ids.map(() => 200))
+    answers.forEach((answer, n) => expect(answer.json()).toMatchObject({ miner_id: ids[n], encrypted_credentials: blocks[n] }))
+    const rows = await api.app.knex('hosting_miners').whereIn('id', ids).select('id', 'revision', 'encrypted_credentials')
+    for (const stored of rows) {
+      expect(stored.revision).toBe(2)
+      expect(stored.encrypted_credentials).toEqual(blocks[ids.indexOf(stored.id)])
+    }
+    const events = await api.app.knex('audit_events').whereIn('target_id', ids).where({ action: 'miner.credentials.set' })
+    expect(events.map((e) => [e.target_id, e.actor_id]).sort()).toEqual(ids.map((id) => [id, owner.userId]).sort())
+    expect(await distinctTransactions(ids)).toBeLessThan(ids.length)
+    expect((await req(owner, 'GET', '/api/audit/verify')).json()).toMatchObject({ ok: true })
+  })
+
+  test("in one burst each write meets its own caller's rules: a rolled-back counter, a hidden site and another tenant's miner are refused, the rest stored", async () => {
+    const otherSite = (await req(owner, 'POST', '/api/sites', { name: 'Elsewhere' })).json().id
+    const operator = await api.addMember(owner, 'operator', [siteId])
+    const stranger = await api.register('Stranger farm')
+    const mine = await Promise.all(Array.from({ length: 6 }, () => newMiner(owner, siteId)))
+    const hidden = await newMiner(owner, otherSite)
+    expect((await req(owner, 'POST', `/api/miners/${mine[0]}/credentials`, { encrypted_credentials: fakeBlockV2(kid, 9) })).statusCode).toBe(200)
+    const [rollback, ...rest] = await Promise.all([
+      req(owner, 'POST', `/api/miners/${mine[0]}/credentials`, { encrypted_credentials: fakeBlockV2(kid, 3) }),
+      req(operator, 'POST', `/api/miners/${hidden}/credentials`, { encrypted_credentials: fakeBlockV1() }),
+      req(stranger, 'POST', `/api/miners/${mine[1]}/credentials`, { encrypted_credentials: fakeBlockV1() }),
+      ...mine.slice(2).map((id) => req(operator, 'POST', `/api/miners/${id}/credentials`, { encrypted_credentials: fakeBlockV1() })),
+    ])
+    expect([rollback!.statusCode, ...rest.map((r) => r.statusCode)]).toEqual([409, 404, 404, 200, 200, 200, 200])
+    expect((await row(mine[0]!)).encrypted_credentials.counter).toBe(9)
+    expect((await row(hidden)).encrypted_credentials).toBeNull()
+    expect((await row(mine[1]!)).encrypted_credentials).toBeNull()
+  })
+
+  test('two writes of one miner sent at once both apply, one after the other', async () => {
+    const id = await newMiner(owner, siteId)
+    const blocks = [fakeBlockV1(), fakeBlockV1()]
+    const answers = await Promise.all(blocks.map((block) => req(owner, 'POST', `/api/miners/${id}/credentials`, { encrypted_credentials: block })))
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200])
+    const stored = await row(id)
+    expect(stored.revision).toBe(3)
+    expect(blocks).toContainEqual(stored.encrypted_credentials)
+    expect(await api.app.knex('audit_events').where({ target_id: id, action: 'miner.credentials.set' }).count({ n: '*' })).toEqual([{ n: 2 }])
+  })
+
+  test('enabling full E2EE for several miners at once drops each address', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, () => newMiner(owner, siteId)))
+    const answers = await Promise.all(ids.map((id, n) => req(owner, 'POST', `/api/miners/${id}/connection_full`, { use_full_e2ee: true, encrypted_connection_full: fakeBlockV2(kid, n + 1) })))
+    expect(answers.map((a) => a.statusCode)).toEqual(ids.map(() => 200))
+    const rows = await api.app.knex('hosting_miners').whereIn('id', ids).select('use_full_e2ee', 'ip_address', 'port')
+    expect(rows).toEqual(ids.map(() => ({ use_full_e2ee: true, ip_address: null, port: null })))
+  })
+})
