@@ -29,7 +29,11 @@ export interface GroupCommitOptions<I, R> {
   changedNothing(error: unknown): boolean
   /** Largest batch (default 64). */
   maxBatch?: number
-  /** Batches in the database at once (default 2). */
+  /**
+   * Batches in the database at once (default 1, as in a database's own group commit:
+   * with two, when the API itself was the bottleneck its writes trickled in and went
+   * one or two per statement; with one, the writes made during a flush all go in the next).
+   */
   maxInFlight?: number
 }
 
@@ -53,7 +57,7 @@ export class GroupCommit<I, R> {
   constructor(options: GroupCommitOptions<I, R>) {
     this.#options = options
     this.#maxBatch = options.maxBatch ?? 64
-    this.#maxInFlight = options.maxInFlight ?? 2
+    this.#maxInFlight = options.maxInFlight ?? 1
   }
 
   /** Writes `item` with whatever else is waiting; settles with its own result or error. */

@@ -81,7 +81,7 @@ function fastSql(column: BlockColumn, patchKeys: readonly string[]): string {
      ), upd AS (
        UPDATE hosting_miners m SET ${column} = i.block${patchSets}, revision = m.revision + 1, updated_at = now()
          FROM i
-        WHERE m.id = i.id AND m.tenant_id = i.tenant_id
+        WHERE m.id = ANY(?::uuid[]) AND m.id = i.id AND m.tenant_id = i.tenant_id
           AND (i.sites IS NULL OR m.site_id = ANY(i.sites::uuid[]))
           AND (i.base_revision IS NULL OR m.revision = i.base_revision)
           AND CASE i.rule
@@ -111,9 +111,10 @@ async function tryFast(db: Knex, writes: readonly QueuedWrite[]): Promise<(Writt
   const { column } = writes[0]!.write
   const patchKeys = patchKeysOf(writes[0]!.write)
   const each = <T>(pick: (w: QueuedWrite) => T) => writes.map(pick)
+  const ids = pgArray(each((w) => w.minerId))
   const rows = await preparedRows<WrittenMiner & { ord: number }>(db, fastSql(column, patchKeys), [
     pgArray(writes.map((_, ord) => ord)),
-    pgArray(each((w) => w.minerId)),
+    ids,
     pgArray(each((w) => w.actor.tenantId)),
     pgArray(each((w) => (w.actor.allowedSiteIds === null ? null : pgArray(w.actor.allowedSiteIds)))),
     pgArray(each((w) => (w.write.block === null ? null : JSON.stringify(w.write.block)))),
@@ -126,6 +127,7 @@ async function tryFast(db: Knex, writes: readonly QueuedWrite[]): Promise<(Writt
     pgArray(each((w) => w.write.baseRevision)),
     pgArray(each((w) => w.write.changeId)),
     ...patchKeys.map((key) => pgArray(each((w) => (w.write.patch as Record<string, string | number | boolean | null>)[key]))),
+    ids,
   ])
   const byOrd = new Array<WrittenMiner | undefined>(writes.length)
   for (const { ord, ...row } of rows) byOrd[ord] = row

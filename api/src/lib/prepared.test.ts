@@ -29,4 +29,9 @@ describe('preparedRows()', () => {
     expect(await preparedRows(knex, sql, [knex.raw("'second'"), 2])).toEqual([{ v: 'second', n: 2 }])
     expect(await preparedRows(knex, sql, ['plain', 3])).toEqual([{ v: 'plain', n: 3 }])
   })
+
+  test('named statements run on connections that force generic plans; knex keeps the default for its own', async () => {
+    expect(await preparedRows(api.app.knex, "SELECT current_setting('plan_cache_mode') AS mode", [])).toEqual([{ mode: 'force_generic_plan' }])
+    expect((await api.app.knex.raw("SELECT current_setting('plan_cache_mode') AS mode")).rows).toEqual([{ mode: 'auto' }])
+  })
 })

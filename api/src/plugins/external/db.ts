@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin'
 import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
+import { closePreparedStatements } from '../../lib/prepared.ts'
 
 // bigint columns (revision, ids, cursors) arrive as strings; ours stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
@@ -23,6 +24,7 @@ export default fp(
     app.decorate('knex', knex)
     app.addHook('onClose', async () => {
       await knex.destroy()
+      await closePreparedStatements(knex)
     })
   },
   { name: 'db', dependencies: ['config'] },
