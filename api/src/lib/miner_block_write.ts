@@ -70,7 +70,9 @@ const PATCH_TYPES: Record<string, string> = { use_full_e2ee: 'boolean', ip_addre
 // The fast path's statement, one text per column and set of patched columns: the rows'
 // values travel as arrays, and each row carries its caller's rules (tenant, visible
 // sites, the block replacement rule of block_rules.ts, for sync the base revision). A
-// replayed change id fails the whole statement on sync_applied's primary key.
+// replayed change id fails the whole statement on sync_applied's primary key. The ids
+// are passed once more for `m.id = ANY(…)`, so that the generic plan (prepared.ts)
+// finds the rows by the primary key whatever the batch's size.
 function fastSql(column: BlockColumn, patchKeys: readonly string[]): string {
   const patchArrays = patchKeys.map((key) => `, ?::${PATCH_TYPES[key]}[]`).join('')
   const patchNames = patchKeys.map((key) => `, p_${key}`).join('')
