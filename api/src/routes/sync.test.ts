@@ -127,6 +127,19 @@ describe('POST /api/sync', () => {
     expect((await api.app.knex('hosting_miners').where({ id }).first()).revision).toBe(3)
   })
 
+  test('a push for many miners shares statements, each miner\'s chained changes still applied in order, results in push order', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, () => newMiner(siteA)))
+    const changes = ids.flatMap((id, n) => [
+      { change_id: randomUUID(), kind: 'credentials', subject_id: id, base_revision: 1, block: fakeBlockV2(kid, 10 * n + 1) },
+      { change_id: randomUUID(), kind: 'credentials', subject_id: id, base_revision: 2, block: fakeBlockV2(kid, 10 * n + 2) },
+    ])
+    const pushed = await push(changes)
+    expect(pushed.json().results).toEqual(changes.map((c) => ({ change_id: c.change_id, status: 'applied', revision: c.base_revision + 1 })))
+    const rows = await api.app.knex('hosting_miners').whereIn('id', ids).select('id', 'revision', 'encrypted_credentials', api.app.knex.raw('xmin::text AS xmin'))
+    for (const row of rows) expect([row.revision, row.encrypted_credentials.counter]).toEqual([3, 10 * ids.indexOf(row.id) + 2])
+    expect(new Set(rows.map((r) => r.xmin)).size).toBeLessThan(ids.length)
+  })
+
   test('a change on a stale base is a conflict carrying the server copy, and nothing is overwritten', async () => {
     const id = await newMiner(siteA)
     const serverBlock = fakeBlockV2(kid, 1)

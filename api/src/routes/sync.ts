@@ -104,10 +104,20 @@ const sync: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
   }, async (request) => {
-    const results: ChangeResult[] = []
-    const known = await storedResults(request.actor, request.body.changes.map((c) => c.change_id))
-    // In order: a device's later change may build on its earlier one.
-    for (const change of request.body.changes) results.push(await applyOne(request.actor, change, known))
+    const { changes } = request.body
+    const known = await storedResults(request.actor, changes.map((c) => c.change_id))
+    // A device's later change of a miner may build on its earlier one: those go in order.
+    // Changes of different miners go at once, so that they share statements (group commit).
+    const bySubject = new Map<string, number[]>()
+    changes.forEach((change, index) => {
+      const indexes = bySubject.get(change.subject_id)
+      if (indexes) indexes.push(index)
+      else bySubject.set(change.subject_id, [index])
+    })
+    const results = new Array<ChangeResult>(changes.length)
+    await Promise.all([...bySubject.values()].map(async (indexes) => {
+      for (const index of indexes) results[index] = await applyOne(request.actor, changes[index]!, known)
+    }))
     return { results }
   })
 }
