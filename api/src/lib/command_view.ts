@@ -18,18 +18,24 @@ export interface CommandRow {
   refusal_message: string | null
 }
 
+/** A row without its miner list, which a summary does not show. */
+export type SummaryRow = Omit<CommandRow, 'miner_ids'>
+
+/** Columns of a summary: those of the member view but the miner list. */
+export const SUMMARY_COLUMNS = ['id', 'tenant_id', 'site_id', 'action', 'miner_count', 'issued_by', 'issued_at', 'expires_at', 'status', 'refusal_reason', 'refusal_message'] as const
+
 /** Columns of the member view: `sealed` goes to the site's device only. */
-export const COMMAND_COLUMNS = ['id', 'tenant_id', 'site_id', 'action', 'miner_ids', 'miner_count', 'issued_by', 'issued_at', 'expires_at', 'status', 'refusal_reason', 'refusal_message'] as const
+export const COMMAND_COLUMNS = [...SUMMARY_COLUMNS, 'miner_ids'] as const
 
 type Counts = CommandResponse['counts']
 
 /** The status a member sees: a command nobody picked up before its expiry is expired. */
-function visibleStatus(row: CommandRow, now: number): CommandRow['status'] {
+function visibleStatus(row: SummaryRow, now: number): CommandRow['status'] {
   return row.status === 'pending' && row.expires_at.getTime() <= now ? 'expired' : row.status
 }
 
 /** The summary of a command (no miner list or results), given its result counts. */
-export function commandSummary(row: CommandRow, counts: Omit<Counts, 'pending'>, now = Date.now()): Omit<CommandResponse, 'results' | 'miner_ids'> {
+export function commandSummary(row: SummaryRow, counts: Omit<Counts, 'pending'>, now = Date.now()): Omit<CommandResponse, 'results' | 'miner_ids'> {
   return {
     id: row.id,
     site_id: row.site_id,
