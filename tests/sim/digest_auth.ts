@@ -22,6 +22,8 @@ export function parseDigestHeader(header: string | null): Record<string, string>
 /** Nonces handed out by one miner; a response must use one of them. */
 export class DigestGuard {
   readonly #nonces = new Set<string>()
+  // HA1 depends on the login only, so it is kept as lighttpd's htdigest file keeps it.
+  #ha1 = { of: '', value: '' }
 
   /** The `WWW-Authenticate` value of a 401, with a fresh nonce. */
   challenge(): string {
@@ -36,7 +38,9 @@ export class DigestGuard {
     const p = parseDigestHeader(header)
     if (!p || p.username !== login.user || p.realm !== REALM || !p.nonce || !this.#nonces.has(p.nonce) || p.uri !== uri) return false
     if ((p.algorithm ?? 'MD5').toUpperCase() !== 'MD5' || p.qop !== 'auth' || !p.nc || !p.cnonce) return false
-    const ha1 = md5(`${login.user}:${REALM}:${login.password}`)
+    const secret = `${login.user}:${REALM}:${login.password}`
+    if (this.#ha1.of !== secret) this.#ha1 = { of: secret, value: md5(secret) }
+    const ha1 = this.#ha1.value
     const ha2 = md5(`${method}:${uri}`)
     return p.response === md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`)
   }

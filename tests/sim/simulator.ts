@@ -12,7 +12,7 @@ import net from 'node:net'
 import { assertLoopback, loopbackRange } from './addresses.ts'
 import { DESCRIPTIONS, errorReply, RENDERERS, type Vendor, VENDORS } from './profiles.ts'
 import { variation } from './vary.ts'
-import { fixturePools, MinerControl } from './control_state.ts'
+import { fixturePools, MinerControl, type SimPool } from './control_state.ts'
 import { privilegedReply } from './privileged.ts'
 import { webHandler } from './web_interface.ts'
 
@@ -134,7 +134,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       control: new MinerControl(vendor, options.logins?.[index], () => cache.clear()),
     }
   })
-  const poolsOf = (miner: Miner) => () => fixturePools(RENDERERS[miner.vendor]('pools', variation(seed, miner.index, 0, 0), false) ?? '{}')
+  // Only share counts vary between miners of a vendor, so its starting pools are read
+  // once: rendering a pools reply per miner was a seventh of the simulator's work in a
+  // thousand-miner set_pools.
+  const startingPools = new Map<Vendor, SimPool[]>()
+  const poolsOf = (miner: Miner) => () => {
+    let pools = startingPools.get(miner.vendor)
+    if (!pools) startingPools.set(miner.vendor, pools = fixturePools(RENDERERS[miner.vendor]('pools', variation(seed, 0, 0, 0), false) ?? '{}'))
+    return pools
+  }
 
   function render(miner: Miner, command: string): Uint8Array {
     const epoch = Math.floor((Date.now() - started) / refreshMs)
