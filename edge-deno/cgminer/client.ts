@@ -7,6 +7,7 @@
  * a stalled miner, which also blocks every other client of that miner, costs at most
  * the timeout.
  */
+import { after } from './_deadline.ts'
 import { onAbort } from './_on_abort.ts'
 import { type MinerAddress, formatAddress } from './address.ts'
 import { type CommandReply, decodeReply, encodeRequest, splitMultiReply } from './protocol.ts'
@@ -104,9 +105,9 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
   const { connectTimeoutMs, timeoutMs, maxReplyBytes } = { ...DEFAULTS, ...options }
   const where = formatAddress(address)
   const outer = options.signal
-  // One controller and one timer serve the whole exchange, re-armed from the connect
-  // deadline to the read deadline: at thousands of miners per cycle a second
-  // controller and its listeners were a measurable share of the poller's CPU.
+  // One controller serves the whole exchange, its deadline moved from the connect's to
+  // the read's: at thousands of miners per cycle a second controller and its listeners
+  // were a measurable share of the poller's CPU.
   const controller = new AbortController()
   const { signal } = controller
   let conn: Deno.TcpConn | undefined
@@ -115,7 +116,7 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
     // Closing the socket is the only way to interrupt a pending read.
     conn?.close()
   }
-  let timer = setTimeout(() => abort(timedOut()), connectTimeoutMs)
+  let alarm = after(connectTimeoutMs, () => abort(timedOut()))
   const onOuter = () => abort(outer!.reason)
   let stopWaiting: (() => void) | undefined
   if (outer?.aborted) onOuter()
@@ -127,8 +128,8 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
       throw classify(error, 'connect to', where, connectTimeoutMs)
     }
     using _conn = conn
-    clearTimeout(timer)
-    timer = setTimeout(() => abort(timedOut()), timeoutMs)
+    alarm.cancel()
+    alarm = after(timeoutMs, () => abort(timedOut()))
     try {
       // Aborted between the connect and here: the close above found no socket yet.
       signal.throwIfAborted()
@@ -140,7 +141,7 @@ export async function exchange(address: MinerAddress, request: Uint8Array, optio
       throw classify(signal.aborted ? signal.reason : error, 'read reply from', where, timeoutMs)
     }
   } finally {
-    clearTimeout(timer)
+    alarm.cancel()
     stopWaiting?.()
   }
 }
