@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import type { AppConfig } from './config.ts'
+import { serializerCompiler } from './lib/serializer.ts'
 import { schemaErrorFormatter, validatorCompiler } from './lib/validation.ts'
 import db from './plugins/external/db.ts'
 import dbEvents from './plugins/external/db_events.ts'
@@ -89,6 +90,7 @@ export async function buildApp(config: AppConfig, logger?: FastifyServerOptions[
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: err.message, code: 'HI_VALIDATION' })
