@@ -8,7 +8,7 @@
 import autocannon from 'autocannon'
 import knexFactory from 'knex'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { cpuMs } from './cpu.ts'
 import { result, type BenchResult, type BenchSuite } from './report.ts'
 import { benchDatabase, startServer } from './servers.ts'
 
@@ -24,12 +24,6 @@ function v1Block(): string {
 
 interface Loaded { rps: number; p99: number; errors: number; cpuUsPerRequest: number }
 
-/** CPU time (user + system) of a process so far, µs. */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
 /** The middle round by throughput (its own p99), errors summed over all rounds. */
 function median(runs: Loaded[]): Loaded {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps)
@@ -39,7 +33,7 @@ function median(runs: Loaded[]): Loaded {
 async function load({ port, child }: { port: number; child: { pid?: number } }, method: 'GET' | 'POST', paths: string[], token: string): Promise<Loaded> {
   const bodies = Array.from({ length: 64 }, v1Block)
   let i = 0
-  const cpuBefore = cpuUs(child.pid!)
+  const cpuBefore = cpuMs(child.pid!) * 1000
   const run = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
@@ -53,7 +47,7 @@ async function load({ port, child }: { port: number; child: { pid?: number } }, 
       },
     }],
   })
-  return { rps: run.requests.average, p99: run.latency.p99, errors: run.non2xx + run.errors, cpuUsPerRequest: (cpuUs(child.pid!) - cpuBefore) / Math.max(1, run.requests.total) }
+  return { rps: run.requests.average, p99: run.latency.p99, errors: run.non2xx + run.errors, cpuUsPerRequest: (cpuMs(child.pid!) * 1000 - cpuBefore) / Math.max(1, run.requests.total) }
 }
 
 async function seed(port: number): Promise<{ token: string; paths: string[] }> {

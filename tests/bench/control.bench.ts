@@ -9,19 +9,20 @@
  * with e2ee (as the crypto worker), POST /api/commands, then merge the stream's
  * `command.progress` events until no miner is pending. The API, the simulator and the
  * edge (`run`, as shipped) are separate processes on loopback; every child is killed
- * after a bound. Beside the wall times it prints the CPU time of the edge and of the
- * simulator for the command and for the poll cycle: on this one machine the simulated
- * miners' own work shares the cores with the edge, which a real farm's miners do not.
+ * after a bound. Beside the wall times it prints the CPU time of the edge, the
+ * simulator, the API and PostgreSQL for the command (and of the first two for the poll
+ * cycle): on this one machine they all share the cores, the simulated miners' own work
+ * included, which a real farm's miners do not.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import knexFactory from 'knex'
 import { createKeyring, encryptBlock, sealCommand } from '../../e2ee/mod.ts'
+import { cpuMs, treeCpuMs } from './cpu.ts'
 import { result, type BenchSuite } from './report.ts'
 import { benchDatabase, call, startServer } from './servers.ts'
 import { freePort } from '../../api/src/db/embedded_postgres.ts'
@@ -48,11 +49,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream:
 }
 
 
-/** CPU time (user + system) of a process so far, ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
 
 function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
   const child = spawn(deno, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -118,14 +114,16 @@ const suites: BenchSuite[] = [{
       const stream = await connectSse(`${base}/api/stream?ticket=${encodeURIComponent(ticket)}`)
       // The owner confirms: seal, send, and watch until the last miner has answered.
       type Progress = { id: string; status: string; counts: { ok: number; error: number; unsupported: number; pending: number } }
-      const setPools = async (pool: string) => {
-        const edgeCpuBefore = cpuMs(edge.pid!)
-        const simCpuBefore = cpuMs(sim.pid!)
+      // What each process spent: on these shared cores the wall time cannot be less than their sum over two.
+      const postgres = db.serverPid()
+      const spent = () => ({ edge: cpuMs(edge.pid!), sim: cpuMs(sim.pid!), api: cpuMs(server.child.pid!), postgres: postgres === null ? NaN : treeCpuMs(postgres) })
+      const setPools = async (pools: string[]) => {
+        const before = spent()
         const started = performance.now()
         const now = Date.now()
         const command = {
           command_id: randomUUID(), tenant: tenant.id, site: site.id, miner_ids: ids, action: 'set_pools' as const,
-          params: { pools: [{ url: `stratum+tcp://${pool}.example:3333`, user: 'bench.worker', password: 'bench-pool-pw' }] },
+          params: { pools: pools.map((pool) => ({ url: `stratum+tcp://${pool}.example:3333`, user: 'bench.worker', password: 'bench-pool-pw' })) },
           issued_at: new Date(now).toISOString(), expires_at: new Date(now + 600_000).toISOString(),
         }
         const ran = waitForLine(edge, new RegExp(`Command ${command.command_id} \\(set_pools\\) on \\d+ miners in (\\d+) ms`), 'run the command', 'stderr')
@@ -134,23 +132,30 @@ const suites: BenchSuite[] = [{
         const last = await stream.waitFor((e) => e.event === 'command.progress' && (e.data as Progress).id === command.command_id && (e.data as Progress).counts.pending === 0, BOUND_MS)
         return {
           seconds: (last.receivedAt - started) / 1000, counts: (last.data as Progress).counts,
-          edgeCpu: cpuMs(edge.pid!) - edgeCpuBefore, simCpu: cpuMs(sim.pid!) - simCpuBefore, edgeMs: Number((await ran)[1]),
+          cpu: Object.fromEntries(Object.entries(spent()).map(([k, v]) => [k, v - before[k as keyof typeof before]])) as ReturnType<typeof spent>,
+          edgeMs: Number((await ran)[1]),
         }
       }
-      const cold = await setPools('bench-pool')
-      // The same again: the edge's code is compiled and each Antminer's Digest challenge is known.
-      const warm = await setPools('bench-pool-2')
+      // One pool for the three each miner starts with: one addpool, a switchpool and three
+      // removepools on the privileged API; an Antminer's web interface reads and writes its configuration.
+      const cold = await setPools(['bench-pool'])
+      // The same work again with the edge's code compiled and each Antminer's Digest
+      // challenge known: three pools for the one, three addpools, a switchpool, a removepool.
+      const warm = await setPools(['bench-pool-2', 'bench-pool-3', 'bench-pool-4'])
       stream.close()
-      const { seconds, edgeCpu, simCpu, edgeMs } = cold
-      const { ok, error, unsupported, pending } = cold.counts
-      const note = `${MINERS} miners (${cycle[1]}/${cycle[2]} online at the edge's first cycle): ${ok} ok, ${error} failed, ${unsupported} not supported, ${pending} pending; ` +
-        `the edge's own run took ${edgeMs} ms, its own first poll cycle ${cycle[3]} ms (both cold: the command ran once); CPU for the command: edge ${edgeCpu} ms, simulator ${simCpu} ms (one poll cycle: poller ${polledCpu.poller} ms, simulator ${polledCpu.sim} ms); ` +
+      const described = (run: typeof cold) => {
+        const { ok, error, unsupported, pending } = run.counts
+        const { edge, sim, api, postgres } = run.cpu
+        return `${ok} ok, ${error} failed, ${unsupported} not supported, ${pending} pending; the edge's own run took ${run.edgeMs} ms; ` +
+          `CPU for the command: edge ${edge} ms, simulator ${sim} ms, API ${api} ms, PostgreSQL ${Number.isNaN(postgres) ? 'not measured (DATABASE_URL)' : `${postgres} ms`}`
+      }
+      const note = `${MINERS} miners (${cycle[1]}/${cycle[2]} online at the edge's first cycle, which took ${cycle[3]} ms): ${described(cold)} ` +
+        `(one poll cycle: poller ${polledCpu.poller} ms, simulator ${polledCpu.sim} ms); the command ran once, its code cold; ` +
         `store fed by the stream as the PWA is; baseline one poll cycle (best of 3) of the same miners, ${Math.round(cycleMs)} ms; goal ≤ 2×`
-      const w = warm.counts
       return [
-        result('control.fanout.1k', seconds, 's', cycleMs / 1000, note),
+        result('control.fanout.1k', cold.seconds, 's', cycleMs / 1000, note),
         result('control.fanout.1k.warm', warm.seconds, 's', cycleMs / 1000,
-          `a second set_pools right after the first (edge code compiled, Digest challenges known): ${w.ok} ok, ${w.error} failed, ${w.unsupported} not supported, ${w.pending} pending; the edge's own run took ${warm.edgeMs} ms; CPU: edge ${warm.edgeCpu} ms, simulator ${warm.simCpu} ms; baseline the same poll cycle; no goal of its own`),
+          `a second set_pools with as many exchanges per miner, right after the first (edge code compiled, Digest challenges known): ${described(warm)}; baseline the same poll cycle; no goal of its own`),
       ]
     } finally {
       for (const child of children) child.kill('SIGTERM')

@@ -1,6 +1,7 @@
 /** A throw-away benchmark database and API server processes, shared by the API suites. */
 import knexFactory from 'knex'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -11,7 +12,7 @@ import { databaseUrl } from '../support/database.ts'
 const root = resolve(import.meta.dirname, '../..')
 
 /** A migrated database `name` on the embedded server (or DATABASE_URL's); `close` removes it all. */
-export async function benchDatabase(name: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function benchDatabase(name: string): Promise<{ url: string; serverPid(): number | null; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'hashinsight-bench-'))
   const pg = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') })
   const adminUrl = process.env.DATABASE_URL ?? pg!.url
@@ -25,6 +26,8 @@ export async function benchDatabase(name: string): Promise<{ url: string; close(
   await db.destroy()
   return {
     url,
+    /** The embedded server's postmaster, whose process tree does the database's work; null with DATABASE_URL. */
+    serverPid: () => (pg ? Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]) : null),
     async close() {
       await pg?.stop()
       await rm(dir, { recursive: true, force: true })
