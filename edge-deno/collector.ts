@@ -11,6 +11,7 @@
  */
 import { ApiClient, ApiError, type EdgeMinersResponse } from './api_client.ts'
 import { Delivery, type FlushResult } from './delivery.ts'
+import { PollThreads } from './poll_threads.ts'
 import { pollLoop } from './poller.ts'
 import type { MinerTelemetry } from './telemetry.ts'
 import { toSample, type TelemetrySample, unpolledSample } from './sample.ts'
@@ -30,6 +31,8 @@ export interface CollectorOptions {
   intervalMs?: number
   jitter?: number
   concurrency?: number
+  /** Threads the miners are polled on (default 1; see `poll_threads.ts`). */
+  pollThreads?: number
   timeoutMs?: number
   apiTimeoutMs?: number
   refreshEvery?: number
@@ -123,7 +126,9 @@ export async function runCollector(options: CollectorOptions): Promise<Collector
   let sinceRefresh = 0
 
   await refresh()
+  using threads = new PollThreads(options.pollThreads ?? 1, log)
   await pollLoop(() => (cycleTargets = resolution.targets).map((t) => t.address), {
+    cycle: (targets, pollOptions) => threads.cycle(targets, pollOptions),
     intervalMs: options.intervalMs,
     jitter: options.jitter,
     concurrency: options.concurrency,

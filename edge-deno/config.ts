@@ -19,6 +19,8 @@ export interface CollectorConfig {
   intervalMs: number
   jitter: number
   concurrency: number
+  /** Threads the miners are polled on. */
+  pollThreads: number
   timeoutMs: number
   apiTimeoutMs: number
   refreshEvery: number
@@ -41,11 +43,15 @@ export interface ConfigSources {
 
 const denoSources: ConfigSources = { env: (name) => Deno.env.get(name), readTextFile: (path) => Deno.readTextFile(path) }
 
+/** Threads polling miners by default: two where there are two cores (see `poll_threads.ts`). */
+export const DEFAULT_POLL_THREADS = Math.min(2, Math.max(1, navigator.hardwareConcurrency || 1))
+
 /** Numeric settings: flag name, config-file key, default, and whether 0 is allowed. */
 const NUMBERS = {
   interval: { key: 'interval_ms', fallback: 30_000, min: 100, integer: true },
   jitter: { key: 'jitter', fallback: 0.1, min: 0, max: 1, integer: false },
   concurrency: { key: 'concurrency', fallback: 256, min: 1, integer: true },
+  'poll-threads': { key: 'poll_threads', fallback: DEFAULT_POLL_THREADS, min: 1, max: 16, integer: true },
   timeout: { key: 'timeout_ms', fallback: 5000, min: 1, integer: true },
   'api-timeout': { key: 'api_timeout_ms', fallback: 15_000, min: 1, integer: true },
   'refresh-every': { key: 'refresh_every', fallback: 10, min: 1, integer: true },
@@ -126,6 +132,7 @@ export async function loadConfig(args: string[], sources: ConfigSources = denoSo
     intervalMs: num('interval'),
     jitter: num('jitter'),
     concurrency: num('concurrency'),
+    pollThreads: num('poll-threads'),
     timeoutMs: num('timeout'),
     apiTimeoutMs: num('api-timeout'),
     refreshEvery: num('refresh-every'),

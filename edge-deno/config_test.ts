@@ -34,6 +34,13 @@ Deno.test('loadConfig() takes the pool-statistics interval and pool API bases, d
   await assert.rejects(loadConfig(['--pool-interval', '10'], sources()), /Cannot use --pool-interval '10': expected an integer, at least 1000/)
 })
 
+Deno.test('loadConfig() polls on two threads where there are two cores, or as many as asked (1 to 16)', async () => {
+  assert.equal((await loadConfig([], sources())).pollThreads, Math.min(2, navigator.hardwareConcurrency))
+  assert.equal((await loadConfig(['--poll-threads', '1'], sources())).pollThreads, 1)
+  assert.equal((await loadConfig(['--config', 'c.json'], sources({}, { 'c.json': '{"poll_threads":4}' }))).pollThreads, 4)
+  await assert.rejects(loadConfig(['--poll-threads', '0'], sources()), /Cannot use --poll-threads '0': expected an integer, 1 to 16/)
+})
+
 Deno.test('loadConfig() refuses bad values and secrets in the config file', async (t) => {
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ['negative interval', ['--interval=-5'], {}, /Cannot use --interval '-5': expected an integer, at least 100/],

@@ -80,6 +80,8 @@ export interface LoopOptions extends PollOptions {
   intervalMs?: number
   /** Random share of the interval added or taken away, 0 to 1 (default 0.1). */
   jitter?: number
+  /** Runs one cycle (default {@linkcode pollCycle}; e.g. `PollThreads.cycle` to use more threads). */
+  cycle?: (targets: readonly PollTarget[], options: PollOptions) => Promise<MinerTelemetry[]>
   /** Receives each cycle's telemetry and how long its polls took; the next cycle waits for it. */
   onCycle: (telemetry: MinerTelemetry[], elapsedMs: number) => void | Promise<void>
   /** Stops the loop. */
@@ -94,7 +96,7 @@ export async function pollLoop(targets: () => readonly PollTarget[], options: Lo
   const client = new CgminerClient({ timeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs, signal })
   while (!signal.aborted) {
     const started = performance.now()
-    const telemetry = await pollCycle(targets(), { ...options, client })
+    const telemetry = await (options.cycle ?? pollCycle)(targets(), { ...options, client })
     await options.onCycle(telemetry, performance.now() - started)
     // An abort during the cycle has already fired; waiting for it would wait the whole interval.
     if (signal.aborted) break

@@ -27,7 +27,8 @@ ${COMMON_FLAG_HELP}
   --once                   one cycle, deliver (or spool) it, exit (for cron and tests)
   --interval <ms>          time between cycle starts (default 30000)
   --jitter <0-1>           random share of the interval added or taken (default 0.1)
-  --concurrency <n>        miners polled at once (default 256)
+  --concurrency <n>        miners polled at once (default 256), shared by the threads
+  --poll-threads <n>       threads polling them (default 2, or 1 on a single core)
   --timeout <ms>           deadline per miner (default 5000)
   --api-timeout <ms>       deadline per API request (default 15000)
   --refresh-every <n>      fetch miners and keyring again every n cycles (default 10)
@@ -85,8 +86,8 @@ const run: Command = {
       const summary = await runCollector({
         onResolution: commands?.onResolution, onPolled: commands?.onPolled,
         stateDir: config.stateDir, device, apiUrl: config.apiUrl, passphrase, devicePrivateKey, once: config.once, signal: controller.signal,
-        intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, timeoutMs: config.timeoutMs,
-        apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,
+        intervalMs: config.intervalMs, jitter: config.jitter, concurrency: config.concurrency, pollThreads: config.pollThreads,
+        timeoutMs: config.timeoutMs, apiTimeoutMs: config.apiTimeoutMs, refreshEvery: config.refreshEvery,
         spoolMaxBatches: config.spoolMaxBatches, spoolMaxBytes: config.spoolMaxBytes,
       })
       controller.abort()

@@ -24,6 +24,7 @@ import knexFactory from 'knex'
 import { createKeyring, encryptBlock, sealCommand } from '../../e2ee/mod.ts'
 import { cpuMs, treeCpuMs } from './cpu.ts'
 import { result, type BenchSuite } from './report.ts'
+import { EDGE_V8_FLAGS } from './shipped.ts'
 import { benchDatabase, call, startServer } from './servers.ts'
 import { freePort } from '../../api/src/db/embedded_postgres.ts'
 import { connectSse } from '../support/sse.ts'
@@ -95,7 +96,7 @@ const suites: BenchSuite[] = [{
       await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
       const { enrollment_code: code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, token, { name: 'bench rig' })
       await runDeno(['run', '-A', 'edge-deno/main.ts', 'enroll', code, '--api', base, '--state-dir', stateDir])
-      const edge = spawn(deno, ['run', '-A', '--v8-flags=--max-old-space-size=128', 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--interval', '600000', '--timeout', '5000'], {
+      const edge = spawn(deno, ['run', '-A', ...EDGE_V8_FLAGS, 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--interval', '600000', '--timeout', '5000'], {
         cwd: root, env: { ...process.env, HASHINSIGHT_MINER_WEB_PORT: String(webPort) }, stdio: ['ignore', 'ignore', 'pipe'],
       })
       children.push(edge)
@@ -103,7 +104,7 @@ const suites: BenchSuite[] = [{
 
       // Baseline: one poll cycle of the same miners, as the edge's poller does it.
       const simCpuBeforePoll = cpuMs(sim.pid!)
-      const polled = await runDeno(['run', '-A', 'tests/sim/bench/poll_cycle.ts', 'poller', BASE, String(MINERS), String(simPort), '256', '3'])
+      const polled = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/poll_cycle.ts', 'poller', BASE, String(MINERS), String(simPort), '256', '3'])
       const polledResult = JSON.parse(/RESULT (\{.*\})/.exec(polled)![1]!)
       const cycleMs = polledResult.cycleMs as number
       // Per cycle: the poller reports its best cycle's CPU; the simulator's is averaged over the three.

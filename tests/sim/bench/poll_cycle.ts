@@ -1,12 +1,15 @@
 /**
  * Benchmark child: one poll cycle (or the minimal baseline loop) over simulated
  * miners, printing BENCH-ready figures as `RESULT {...}`. Loopback only.
- *   deno run -A tests/sim/bench/poll_cycle.ts <poller|baseline> <base> <count> <port> <concurrency> [cycles]
+ *   deno run -A tests/sim/bench/poll_cycle.ts <poller|baseline> <base> <count> <port> <concurrency> [cycles] [threads]
+ * The poller polls on `threads` threads (default the collector's, `--poll-threads`); the baseline on one.
  */
 import { loopbackRange } from '../addresses.ts'
-import { mapPool, pollCycle } from '../../../edge-deno/poller.ts'
+import { mapPool } from '../../../edge-deno/poller.ts'
+import { PollThreads } from '../../../edge-deno/poll_threads.ts'
+import { DEFAULT_POLL_THREADS } from '../../../edge-deno/config.ts'
 
-const [mode, base, countText, portText, concurrencyText, cyclesText = '1'] = Deno.args
+const [mode, base, countText, portText, concurrencyText, cyclesText = '1', threadsText = String(DEFAULT_POLL_THREADS)] = Deno.args
 const addresses = loopbackRange(base, Number(countText)).map((host) => `${host}:${portText}`)
 const concurrency = Number(concurrencyText)
 const request = new TextEncoder().encode('{"command":"summary+pools+devs+stats"}')
@@ -43,6 +46,7 @@ async function bare(address: string): Promise<boolean> {
   }
 }
 
+using threads = new PollThreads(Number(threadsText), (message) => console.error(message))
 const times: number[] = []
 const cpu: number[] = []
 const rssAfter: number[] = []
@@ -51,10 +55,10 @@ for (let cycle = 0; cycle < Number(cyclesText); cycle++) {
   const started = performance.now()
   const cpuBefore = cpuMs()
   if (mode === 'baseline') ok = (await mapPool(addresses, concurrency, bare)).filter(Boolean).length
-  else ok = (await pollCycle(addresses, { concurrency, timeoutMs: 5000 })).filter((t) => t.online && t.hashrateThs !== null).length
+  else ok = (await threads.cycle(addresses, { concurrency, timeoutMs: 5000 })).filter((t) => t.online && t.hashrateThs !== null).length
   times.push(performance.now() - started)
   cpu.push(cpuMs() - cpuBefore)
   rssAfter.push(Math.round(rssMb() * 10) / 10)
 }
 const best = Math.min(...times)
-console.log(`RESULT ${JSON.stringify({ mode, miners: addresses.length, ok, cycleMs: best, cycles: times, minersPerS: addresses.length / (best / 1000), cpuUsPerMiner: Math.min(...cpu) * 1000 / addresses.length, rssMbByCycle: rssAfter, peakRssMb: peakRssMb() })}`)
+console.log(`RESULT ${JSON.stringify({ mode, threads: mode === 'baseline' ? 1 : threads.threads, miners: addresses.length, ok, cycleMs: best, cycles: times, minersPerS: addresses.length / (best / 1000), cpuUsPerMiner: Math.min(...cpu) * 1000 / addresses.length, rssMbByCycle: rssAfter, peakRssMb: peakRssMb() })}`)
