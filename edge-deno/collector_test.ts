@@ -23,13 +23,13 @@ async function siteOf(addresses: string[]) {
   ]
 }
 
-Deno.test('runCollector({once}) polls the site through the simulator and delivers one batch with miner ids and no address', async () => {
+Deno.test('runCollector({once}) polls the site through the simulator (on two threads, as `run` does) and delivers one batch with miner ids and no address', async () => {
   await using sim = await startSimulator({ miners: 3, baseAddress: randomLoopbackBase(), port: 0 })
   await using state = await tempStateDir()
   const { wrapped } = await testKeyring()
   await using api = startFakeApi({ miners: { tenant_id: TENANT, site_id: SITE, miners: await siteOf(sim.addresses) }, keyring: wrapped })
   const lines: string[] = []
-  const summary = await runCollector({ stateDir: state.dir, device: device(api.url), passphrase: PASSPHRASE, once: true, timeoutMs: 2000, log: (l) => lines.push(l) })
+  const summary = await runCollector({ stateDir: state.dir, device: device(api.url), passphrase: PASSPHRASE, once: true, timeoutMs: 2000, pollThreads: 2, log: (l) => lines.push(l) })
   assert.equal(summary.cycles, 1)
   assert.deepEqual(summary.lastFlush, { sent: 1, duplicates: 0, refused: 0, pending: 0 })
   assert.equal(api.stored.length, 1)
