@@ -34,9 +34,9 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-/** One polling Worker and the requests it has not answered yet. */
 const WORKER_MODULE = new URL('./poll_worker.ts', import.meta.url).href
 
+/** One polling Worker and the requests it has not answered yet. */
 class PollWorker {
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
@@ -128,9 +128,10 @@ export class PollThreads implements Disposable {
       const worker = s === 0 ? 'here' : this.#worker(s - 1)
       if (worker === 'here') return here(share)
       return worker.poll(share, shareOptions, signal).catch((error: Error) => {
-        const again = worker.answered ? 'a new thread is started for the next cycle' : 'so from now on'
-        if (!worker.answered) this.#workers[s - 1] = 'here'
-        this.#onFailure(`Cannot poll on thread ${s + 1}: ${error.message}; polling its ${share.length} miners on the main thread (${again})`)
+        // A thread that stopped is started again for the next cycle, unless it never started.
+        const then = !worker.failed ? '' : worker.answered ? ' (a new thread starts for the next cycle)' : ' (so from now on)'
+        if (worker.failed && !worker.answered) this.#workers[s - 1] = 'here'
+        this.#onFailure(`Cannot poll on thread ${s + 1}: ${error.message}; polling its ${share.length} miners on the main thread${then}`)
         return here(share)
       })
     }))

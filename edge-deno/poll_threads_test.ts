@@ -31,6 +31,23 @@ Deno.test('a thread that cannot start (its module missing, as from a build witho
   assert.equal(said.length, 1)
 })
 
+Deno.test('a thread that stops mid-run loses nothing, and a new one polls the next cycle', async () => {
+  await using sim = await startSimulator({ miners: 6, baseAddress: randomLoopbackBase(), port: 0 })
+  const said: string[] = []
+  using threads = new PollThreads(2, (line) => said.push(line), new URL('./testdata/crashing_poll_worker.ts', import.meta.url).href)
+  const everyone = sim.addresses.map((a) => [a, true])
+  for (let cycle = 1; cycle <= 4; cycle++) {
+    const telemetry = await threads.cycle(sim.addresses, { concurrency: 4, timeoutMs: 2000 })
+    assert.deepEqual(telemetry.map((t) => [t.address, t.online]), everyone, `cycle ${cycle}`)
+  }
+  // Cycle 1 on the first thread, cycle 2 here after it crashed, cycle 3 on a new thread,
+  // which crashes in cycle 4 as well: two crashes mean the new thread did start.
+  assert.equal(said.length, 2)
+  for (const line of said) {
+    assert.match(line, /^Cannot poll on thread 2: the polling thread failed: .*crashed; polling its 3 miners on the main thread \(a new thread starts for the next cycle\)$/)
+  }
+})
+
 Deno.test("stopping a cycle stops every thread's polls, not only this one's", async () => {
   const silent = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [i, { silent: true }]))
   await using sim = await startSimulator({ miners: 6, baseAddress: randomLoopbackBase(), port: 0, faults: silent })
