@@ -2,10 +2,10 @@
  * Deadlines for exchanges in flight, all kept by one timer.
  *
  * In this Deno a timer is Node's `Timeout` (an object with an async id, in a timer
- * list); arming and clearing two of them per exchange cost 4–12 µs per miner. Here a
- * deadline is an entry in a set, and one interval, running only while deadlines are
- * armed, fires those that are due. A deadline fires up to `TICK_MS` late, which is
- * nothing against timeouts of seconds.
+ * list): arming and clearing one took 3–5 µs (measured warm; up to 12 µs in a cold
+ * profile), and an exchange armed two. Here a deadline is an entry in a set, and one
+ * interval, running only while deadlines are armed, fires those that are due. A
+ * deadline fires up to `TICK_MS` late, which is nothing against timeouts of seconds.
  *
  * `AbortSignal.timeout()` is no alternative: it cannot be cancelled, so at 10 000
  * miners per cycle its timers would pile up for their whole duration.

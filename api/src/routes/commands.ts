@@ -161,7 +161,8 @@ const commands: FastifyPluginAsyncTypebox = async (app) => {
       const reported = pgArray(results.map((r) => r.miner_id))
       return app.knex.transaction(async (trx) => {
         // The command's miner list stays in the database: a thousand-miner command's list,
-        // parsed again for every part of its results, was a tenth of the API's work on it.
+        // parsed again for every part of its results, was a sixth of the API's CPU for it
+        // (75 of 452 ms in a profile of set_pools to 1 000 miners).
         const { rows: [row] }: { rows: (SummaryRow & { stranger: string | null })[] } = await trx.raw(
           `SELECT ${SUMMARY_COLUMNS.join(', ')},
                   (SELECT r FROM unnest(?::uuid[]) AS r EXCEPT SELECT unnest(c.miner_ids) LIMIT 1) AS stranger

@@ -8,18 +8,16 @@ import { loopbackRange } from '../addresses.ts'
 import { mapPool } from '../../../edge-deno/poller.ts'
 import { PollThreads } from '../../../edge-deno/poll_threads.ts'
 import { DEFAULT_POLL_THREADS } from '../../../edge-deno/config.ts'
+import { cpuMs as processCpuMs } from '../../bench/cpu.ts'
 
 const [mode, base, countText, portText, concurrencyText, cyclesText = '1', threadsText = String(DEFAULT_POLL_THREADS)] = Deno.args
 const addresses = loopbackRange(base, Number(countText)).map((host) => `${host}:${portText}`)
 const concurrency = Number(concurrencyText)
 const request = new TextEncoder().encode('{"command":"summary+pools+devs+stats"}')
 
-// This process's CPU time (user + system), ms: unlike the cycle's wall time, it hardly
+// This process's CPU time (all its threads), ms: unlike the cycle's wall time, it hardly
 // moves when other programs share the cores.
-function cpuMs(): number {
-  const fields = Deno.readTextFileSync('/proc/self/stat').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
+const cpuMs = () => processCpuMs(Deno.pid)
 
 function rssMb(): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync('/proc/self/status'))?.[1] ?? 0) / 1024
