@@ -12,7 +12,10 @@
  * after a bound. Beside the wall times it prints the CPU time of the edge, the
  * simulator, the API and PostgreSQL for the command (and of the first two for the poll
  * cycle): on this one machine they all share the cores, the simulated miners' own work
- * included, which a real farm's miners do not.
+ * included, which a real farm's miners do not. The simulator's command handlers are
+ * warmed first by another process; after the command, `edge_only` and `floor` time the
+ * same exchanges with the edge's per-miner code alone and with the least code a client
+ * can have, to show where the time goes.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -28,6 +31,7 @@ import { EDGE_V8_FLAGS } from './shipped.ts'
 import { benchDatabase, call, startServer } from './servers.ts'
 import { freePort } from '../../api/src/db/embedded_postgres.ts'
 import { connectSse } from '../support/sse.ts'
+import { loopbackRange } from '../sim/addresses.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const deno = `${root}node_modules/.bin/deno`
@@ -50,6 +54,9 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream:
 }
 
 
+
+/** Success rate aside, the figures of one `command_fanout.ts` round: its wall and CPU time. */
+type FanOutRound = { ms: number; ok: number; cpuMs: number }
 
 function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
   const child = spawn(deno, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -76,13 +83,21 @@ const suites: BenchSuite[] = [{
       const sim = spawn(deno, ['run', '-A', 'tests/sim/main.ts', '--miners', String(MINERS), '--base', BASE, '--port', '0', '--web-port', String(webPort), '--refresh-ms', '600000'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
       children.push(sim)
       const simPort = Number(JSON.parse((await waitForLine(sim, /READY (\{.*\})/, 'start the simulator'))[1]!).port)
+      // set_pools to the simulated miners from a process of its own, without the API, a round
+      // per pool count: its last round.
+      const fanOut = async (mode: 'edge' | 'bare', poolCounts: number[]): Promise<FanOutRound> => {
+        const out = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/command_fanout.ts', mode, BASE, String(MINERS), String(simPort), String(webPort), poolCounts.join(',')])
+        const done = (JSON.parse(/RESULT (\{.*\})/.exec(out)![1]!).rounds as FanOutRound[]).at(-1)!
+        if (done.ok !== MINERS * 4 / 5) throw new Error(`Cannot set pools from command_fanout.ts (${mode}): ${out.slice(-300)}`)
+        return done
+      }
 
       // A tenant with a keyring and 1 000 Plan A miners whose blocks hold the simulator's stock login.
       const { token, tenant } = await call(base, 'POST', '/api/auth/register', undefined, { email: `bench-${randomUUID()}@example.com`, password: 'bench password 123', tenantName: 'Bench control' })
       const { wrapped, key } = await createKeyring(PASSPHRASE, tenant.id)
       await call(base, 'PUT', '/api/keyring', token, { keyring: wrapped })
       const site = await call(base, 'POST', '/api/sites', token, { name: 'Hall 1k' })
-      const hosts = (await import('../sim/addresses.ts')).loopbackRange(BASE, MINERS)
+      const hosts = loopbackRange(BASE, MINERS)
       const ids = hosts.map(() => randomUUID())
       const rows = await Promise.all(hosts.map(async (host, i) => ({
         id: ids[i], tenant_id: tenant.id, site_id: site.id, name: `m${i}`, ip_address: host, port: simPort,
@@ -109,6 +124,13 @@ const suites: BenchSuite[] = [{
       const cycleMs = polledResult.cycleMs as number
       // Per cycle: the poller reports its best cycle's CPU; the simulator's is averaged over the three.
       const polledCpu = { poller: Math.round(polledResult.cpuUsPerMiner * MINERS / 1000), sim: Math.round((cpuMs(sim.pid!) - simCpuBeforePoll) / 3) }
+
+      // The simulator's command handlers are compiled and its miners' command state made
+      // before the measured command, as a real miner's firmware (native code) has them; by
+      // another process, so the edge under test stays cold. Cold, the simulator's first
+      // set_pools to these miners took 1.5× its second (806 against 546 ms in one run).
+      // It leaves every miner three pools, as the simulator starts them.
+      await fanOut('edge', [3, 3])
 
       // The owner's device listens to the stream, as the PWA's sync engine does all along.
       const { ticket } = await call(base, 'POST', '/api/stream/ticket', token)
@@ -137,13 +159,20 @@ const suites: BenchSuite[] = [{
           edgeMs: Number((await ran)[1]),
         }
       }
-      // One pool for the three each miner starts with: one addpool, a switchpool and three
+      // One pool for the three each miner has (as the simulator starts it, and as the
+      // warming left it): one addpool, a switchpool and three
       // removepools on the privileged API; an Antminer's web interface reads and writes its configuration.
       const cold = await setPools(['bench-pool'])
       // The same work again with the edge's code compiled and each Antminer's Digest
       // challenge known: three pools for the one, three addpools, a switchpool, a removepool.
       const warm = await setPools(['bench-pool-2', 'bench-pool-3', 'bench-pool-4'])
       stream.close()
+      // Where the time goes, each timed on a set_pools of one pool for three, as the cold run:
+      // the edge's per-miner code alone (a fresh process, so cold as well); then the same
+      // exchanges with the least code a client can have, its code warmed by a first round
+      // that gives the miners three pools again.
+      const edgeOnly = await fanOut('edge', [1])
+      const floor = await fanOut('bare', [3, 1])
       const described = (run: typeof cold) => {
         const { ok, error, unsupported, pending } = run.counts
         const { edge, sim, api, postgres } = run.cpu
@@ -157,6 +186,10 @@ const suites: BenchSuite[] = [{
         result('control.fanout.1k', cold.seconds, 's', cycleMs / 1000, note),
         result('control.fanout.1k.warm', warm.seconds, 's', cycleMs / 1000,
           `a second set_pools with as many exchanges per miner, right after the first (edge code compiled, Digest challenges known): ${described(warm)}; baseline the same poll cycle; no goal of its own`),
+        result('control.fanout.1k.edge_only', edgeOnly.ms / 1000, 's', cycleMs / 1000,
+          `the cold run's exchanges with the edge's per-miner code alone (runOnMiner in a fresh process: no API, no delivery, no results), CPU ${edgeOnly.cpuMs} ms; baseline the same poll cycle; no goal of its own`),
+        result('control.fanout.1k.floor', floor.ms / 1000, 's', cycleMs / 1000,
+          `the cold run's exchanges with the least code a client can have (no deadlines, no checks, its code warm), CPU ${floor.cpuMs} ms: the floor under any edge on this machine and simulator; baseline the same poll cycle; no goal of its own`),
       ]
     } finally {
       for (const child of children) child.kill('SIGTERM')
