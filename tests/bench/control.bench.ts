@@ -55,7 +55,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream:
 
 
 
-/** Success rate aside, the figures of one `command_fanout.ts` round: its wall and CPU time. */
+/** One round of `command_fanout.ts`: its wall time, the miners it set, its CPU time. */
 type FanOutRound = { ms: number; ok: number; cpuMs: number }
 
 function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -159,9 +159,9 @@ const suites: BenchSuite[] = [{
           edgeMs: Number((await ran)[1]),
         }
       }
-      // One pool for the three each miner has (as the simulator starts it, and as the
-      // warming left it): one addpool, a switchpool and three
-      // removepools on the privileged API; an Antminer's web interface reads and writes its configuration.
+      // One pool for the three each miner has (as the simulator starts it, and as the warming
+      // left it): one addpool, a switchpool and three removepools on the privileged API; an
+      // Antminer's web interface reads and writes its configuration.
       const cold = await setPools(['bench-pool'])
       // The same work again with the edge's code compiled and each Antminer's Digest
       // challenge known: three pools for the one, three addpools, a switchpool, a removepool.
