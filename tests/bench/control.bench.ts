@@ -37,6 +37,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 const deno = `${root}node_modules/.bin/deno`
 const MINERS = 1_000
 const BASE = '127.62.0.1'
+// What a set_pools can set: every miner but the Whatsminers (one vendor shape in five), which answer "not supported".
+const SETTABLE = MINERS * 4 / 5
 const PASSPHRASE = 'bench control passphrase 1k'
 const BOUND_MS = 120_000
 
@@ -53,13 +55,11 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream:
   })
 }
 
-
-
 /** One round of `command_fanout.ts`: its wall time, the miners it set, its CPU time. */
 type FanOutRound = { ms: number; ok: number; cpuMs: number }
 
-function runDeno(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(deno, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+function runDeno(args: string[]): Promise<string> {
+  const child = spawn(deno, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), BOUND_MS)
     let out = ''
@@ -88,7 +88,7 @@ const suites: BenchSuite[] = [{
       const fanOut = async (mode: 'edge' | 'bare', poolCounts: number[]): Promise<FanOutRound> => {
         const out = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/command_fanout.ts', mode, BASE, String(MINERS), String(simPort), String(webPort), poolCounts.join(',')])
         const done = (JSON.parse(/RESULT (\{.*\})/.exec(out)![1]!).rounds as FanOutRound[]).at(-1)!
-        if (done.ok !== MINERS * 4 / 5) throw new Error(`Cannot set pools from command_fanout.ts (${mode}): ${out.slice(-300)}`)
+        if (done.ok !== SETTABLE) throw new Error(`Cannot set pools from command_fanout.ts (${mode}): ${out.slice(-300)}`)
         return done
       }
 
