@@ -29,7 +29,7 @@ function mutated(valid: Record<string, unknown>) {
       if (action === 'drop') delete copy[key]
       else if (action === 'nested' && typeof inner === 'object' && inner !== null) {
         const innerKeys = Object.keys(inner)
-        ;(inner as Record<string, unknown>)[innerKeys[String(value).length % innerKeys.length]!] = value
+        ;(inner as Record<string, unknown>)[innerKeys[fc.stringify(value).length % innerKeys.length]!] = value
       } else Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
     }
     return copy
