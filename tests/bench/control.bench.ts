@@ -13,9 +13,10 @@
  * simulator, the API and PostgreSQL for the command (and of the first two for the poll
  * cycle): on this one machine they all share the cores, the simulated miners' own work
  * included, which a real farm's miners do not. The simulator's command handlers are
- * warmed first by another process; after the command, `edge_only` and `floor` time the
- * same exchanges with the edge's per-miner code alone and with the least code a client
- * can have, to show where the time goes.
+ * warmed first by another process, and the edge polls a few cycles before the command,
+ * as a running edge has; the command's own code has never run. After the command,
+ * `edge_only` and `floor` time the same exchanges with the edge's per-miner code alone
+ * and with the least code a client can have, to show where the time goes.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -41,6 +42,16 @@ const BASE = '127.62.0.1'
 const SETTABLE = MINERS * 4 / 5
 const PASSPHRASE = 'bench control passphrase 1k'
 const BOUND_MS = 120_000
+// The edge polls a few cycles before the command, as a running edge has: the code polling and
+// commands share (the cgminer client, its deadlines, the reply parser, fetch) is then compiled,
+// the command's own code is not. The cycles start INTERVAL_MS apart, and each command starts
+// SETTLE_MS after a cycle ends (its telemetry delivered and streamed) and ends before the next.
+const WARM_CYCLES = 6
+const INTERVAL_MS = 5_000
+const SETTLE_MS = 1_000
+// The edge logs a cycle's polling time after delivering its telemetry, which takes well under this.
+const DELIVERY_BOUND_MS = 1_000
+const POLL_THREADS = 2
 
 function waitForLine(child: ChildProcess, pattern: RegExp, what: string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
@@ -85,8 +96,8 @@ const suites: BenchSuite[] = [{
       const simPort = Number(JSON.parse((await waitForLine(sim, /READY (\{.*\})/, 'start the simulator'))[1]!).port)
       // set_pools to the simulated miners from a process of its own, without the API, a round
       // per pool count: its last round.
-      const fanOut = async (mode: 'edge' | 'bare', poolCounts: number[]): Promise<FanOutRound> => {
-        const out = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/command_fanout.ts', mode, BASE, String(MINERS), String(simPort), String(webPort), poolCounts.join(',')])
+      const fanOut = async (mode: 'edge' | 'bare', poolCounts: number[], polls = 0): Promise<FanOutRound> => {
+        const out = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/command_fanout.ts', mode, BASE, String(MINERS), String(simPort), String(webPort), poolCounts.join(','), String(polls)])
         const done = (JSON.parse(/RESULT (\{.*\})/.exec(out)![1]!).rounds as FanOutRound[]).at(-1)!
         if (done.ok !== SETTABLE) throw new Error(`Cannot set pools from command_fanout.ts (${mode}): ${out.slice(-300)}`)
         return done
@@ -105,32 +116,45 @@ const suites: BenchSuite[] = [{
       })))
       await knex.batchInsert('hosting_miners', rows, 500)
 
-      // The edge, enrolled and running as shipped (one poll cycle at start, then idle for the bench).
-      const stateDir = join(dir, 'state')
-      const passphraseFile = join(dir, 'passphrase')
-      await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
-      const { enrollment_code: code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, token, { name: 'bench rig' })
-      await runDeno(['run', '-A', 'edge-deno/main.ts', 'enroll', code, '--api', base, '--state-dir', stateDir])
-      const edge = spawn(deno, ['run', '-A', ...EDGE_V8_FLAGS, 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile, '--interval', '600000', '--timeout', '5000'], {
-        cwd: root, env: { ...process.env, HASHINSIGHT_MINER_WEB_PORT: String(webPort) }, stdio: ['ignore', 'ignore', 'pipe'],
-      })
-      children.push(edge)
-      const cycle = await waitForLine(edge, /Cycle 1: (\d+)\/(\d+) miners online in (\d+) ms/, 'run the edge', 'stderr')
+      // The simulator's command handlers are compiled and its miners' command state made
+      // before the measured command, as a real miner's firmware (native code) has them; by
+      // another process, so the edge under test has not run them. Cold, the simulator's first
+      // set_pools to these miners took 1.5× its second (806 against 546 ms in one run).
+      // It leaves every miner three pools, as the simulator starts them.
+      await fanOut('edge', [3, 3])
 
-      // Baseline: one poll cycle of the same miners, as the edge's poller does it.
+      // Baseline: one poll cycle of the same miners, as the edge's poller does it (before the
+      // edge starts, so that the two do not poll at once).
       const simCpuBeforePoll = cpuMs(sim.pid!)
-      const polled = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/poll_cycle.ts', 'poller', BASE, String(MINERS), String(simPort), '256', '3'])
+      const polled = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/poll_cycle.ts', 'poller', BASE, String(MINERS), String(simPort), '256', '3', String(POLL_THREADS)])
       const polledResult = JSON.parse(/RESULT (\{.*\})/.exec(polled)![1]!)
       const cycleMs = polledResult.cycleMs as number
       // Per cycle: the poller reports its best cycle's CPU; the simulator's is averaged over the three.
       const polledCpu = { poller: Math.round(polledResult.cpuUsPerMiner * MINERS / 1000), sim: Math.round((cpuMs(sim.pid!) - simCpuBeforePoll) / 3) }
 
-      // The simulator's command handlers are compiled and its miners' command state made
-      // before the measured command, as a real miner's firmware (native code) has them; by
-      // another process, so the edge under test stays cold. Cold, the simulator's first
-      // set_pools to these miners took 1.5× its second (806 against 546 ms in one run).
-      // It leaves every miner three pools, as the simulator starts them.
-      await fanOut('edge', [3, 3])
+      // The edge, enrolled and running as shipped, polling WARM_CYCLES cycles before the command.
+      const stateDir = join(dir, 'state')
+      const passphraseFile = join(dir, 'passphrase')
+      await writeFile(passphraseFile, `${PASSPHRASE}\n`, { mode: 0o600 })
+      const { enrollment_code: code } = await call(base, 'POST', `/api/sites/${site.id}/devices`, token, { name: 'bench rig' })
+      await runDeno(['run', '-A', 'edge-deno/main.ts', 'enroll', code, '--api', base, '--state-dir', stateDir])
+      const edge = spawn(deno, ['run', '-A', ...EDGE_V8_FLAGS, 'edge-deno/main.ts', 'run', '--state-dir', stateDir, '--passphrase-file', passphraseFile,
+        '--interval', String(INTERVAL_MS), '--jitter', '0', '--poll-threads', String(POLL_THREADS), '--timeout', '5000'], {
+        cwd: root, env: { ...process.env, HASHINSIGHT_MINER_WEB_PORT: String(webPort) }, stdio: ['ignore', 'ignore', 'pipe'],
+      })
+      children.push(edge)
+      // The edge logs a cycle as it ends; the next one starts INTERVAL_MS after it started.
+      const cycleLine = (n: number) => waitForLine(edge, new RegExp(`Cycle ${n}: (\\d+)/(\\d+) miners online in (\\d+) ms`), 'run the edge', 'stderr')
+      const endOfCycle = async (n: number) => {
+        const line = await cycleLine(n)
+        const nextStartsAt = performance.now() - Number(line[3]) - DELIVERY_BOUND_MS + INTERVAL_MS
+        await new Promise((settled) => setTimeout(settled, SETTLE_MS))
+        return { nextStartsAt }
+      }
+      const warmedUp = endOfCycle(WARM_CYCLES)
+      // Awaited below; if the edge exits first, the first cycle's wait says so.
+      warmedUp.catch(() => {})
+      const cycle = await cycleLine(1)
 
       // The owner's device listens to the stream, as the PWA's sync engine does all along.
       const { ticket } = await call(base, 'POST', '/api/stream/ticket', token)
@@ -140,7 +164,9 @@ const suites: BenchSuite[] = [{
       // What each process spent: on these shared cores the wall time cannot be less than their sum over two.
       const postgres = db.serverPid()
       const spent = () => ({ edge: cpuMs(edge.pid!), sim: cpuMs(sim.pid!), api: cpuMs(server.child.pid!), postgres: postgres === null ? NaN : treeCpuMs(postgres) })
-      const setPools = async (pools: string[]) => {
+      // Each command runs between two poll cycles and must end before the next.
+      const setPools = async (pools: string[], after: Promise<{ nextStartsAt: number }>) => {
+        const { nextStartsAt } = await after
         const before = spent()
         const started = performance.now()
         const now = Date.now()
@@ -153,6 +179,7 @@ const suites: BenchSuite[] = [{
         const sealed = await sealCommand(key, command)
         await call(base, 'POST', '/api/commands', token, { command_id: command.command_id, site_id: site.id, miner_ids: ids, action: 'set_pools', expires_at: command.expires_at, sealed })
         const last = await stream.waitFor((e) => e.event === 'command.progress' && (e.data as Progress).id === command.command_id && (e.data as Progress).counts.pending === 0, BOUND_MS)
+        if (performance.now() > nextStartsAt) throw new Error(`Cannot time the command alone: the edge's next poll cycle began during it; raise INTERVAL_MS (${INTERVAL_MS})`)
         return {
           seconds: (last.receivedAt - started) / 1000, counts: (last.data as Progress).counts,
           cpu: Object.fromEntries(Object.entries(spent()).map(([k, v]) => [k, v - before[k as keyof typeof before]])) as ReturnType<typeof spent>,
@@ -162,16 +189,18 @@ const suites: BenchSuite[] = [{
       // One pool for the three each miner has (as the simulator starts it, and as the warming
       // left it): one addpool, a switchpool and three removepools on the privileged API; an
       // Antminer's web interface reads and writes its configuration.
-      const cold = await setPools(['bench-pool'])
+      const cold = await setPools(['bench-pool'], warmedUp)
       // The same work again with the edge's code compiled and each Antminer's Digest
       // challenge known: three pools for the one, three addpools, a switchpool, a removepool.
-      const warm = await setPools(['bench-pool-2', 'bench-pool-3', 'bench-pool-4'])
+      const warm = await setPools(['bench-pool-2', 'bench-pool-3', 'bench-pool-4'], endOfCycle(WARM_CYCLES + 1))
       stream.close()
+      // The edge would go on polling during the figures below.
+      edge.kill('SIGTERM')
       // Where the time goes, each timed on a set_pools of one pool for three, as the cold run:
-      // the edge's per-miner code alone (a fresh process, so cold as well); then the same
-      // exchanges with the least code a client can have, its code warmed by a first round
-      // that gives the miners three pools again.
-      const edgeOnly = await fanOut('edge', [1])
+      // the edge's per-miner code alone (a fresh process that first polls as much as the edge's
+      // thread had, its command code cold as well); then the same exchanges with the least code
+      // a client can have, its code warmed by a first round that gives the miners three pools again.
+      const edgeOnly = await fanOut('edge', [1], WARM_CYCLES / POLL_THREADS)
       const floor = await fanOut('bare', [3, 1])
       const described = (run: typeof cold) => {
         const { ok, error, unsupported, pending } = run.counts
@@ -180,14 +209,14 @@ const suites: BenchSuite[] = [{
           `CPU for the command: edge ${edge} ms, simulator ${sim} ms, API ${api} ms, PostgreSQL ${Number.isNaN(postgres) ? 'not measured (DATABASE_URL)' : `${postgres} ms`}`
       }
       const note = `${MINERS} miners (${cycle[1]}/${cycle[2]} online at the edge's first cycle, which took ${cycle[3]} ms): ${described(cold)} ` +
-        `(one poll cycle: poller ${polledCpu.poller} ms, simulator ${polledCpu.sim} ms); the command ran once, its code cold; ` +
+        `(one poll cycle: poller ${polledCpu.poller} ms, simulator ${polledCpu.sim} ms); the command ran once, its code cold, after the edge's first ${WARM_CYCLES} poll cycles; ` +
         `store fed by the stream as the PWA is; baseline one poll cycle (best of 3) of the same miners, ${Math.round(cycleMs)} ms; goal ≤ 2×`
       return [
         result('control.fanout.1k', cold.seconds, 's', cycleMs / 1000, note),
         result('control.fanout.1k.warm', warm.seconds, 's', cycleMs / 1000,
-          `a second set_pools with as many exchanges per miner, right after the first (edge code compiled, Digest challenges known): ${described(warm)}; baseline the same poll cycle; no goal of its own`),
+          `a second set_pools with as many exchanges per miner, after the edge's next poll cycle (edge code compiled, Digest challenges known): ${described(warm)}; baseline the same poll cycle; no goal of its own`),
         result('control.fanout.1k.edge_only', edgeOnly.ms / 1000, 's', cycleMs / 1000,
-          `the cold run's exchanges with the edge's per-miner code alone (runOnMiner in a fresh process: no API, no delivery, no results), CPU ${edgeOnly.cpuMs} ms; baseline the same poll cycle; no goal of its own`),
+          `the cold run's exchanges with the edge's per-miner code alone (runOnMiner in a fresh process after as many poll exchanges on its thread as the edge's: no API, no delivery, no results), CPU ${edgeOnly.cpuMs} ms; baseline the same poll cycle; no goal of its own`),
         result('control.fanout.1k.floor', floor.ms / 1000, 's', cycleMs / 1000,
           `the cold run's exchanges with the least code a client can have (no deadlines, no checks, its code warm), CPU ${floor.cpuMs} ms: the floor under any edge on this machine and simulator; baseline the same poll cycle; no goal of its own`),
       ]

@@ -1,12 +1,14 @@
 /**
  * Benchmark child: set_pools over simulated miners without the API, printing
  * `RESULT {"rounds":[{ms,ok,cpuMs},…]}`. Loopback only.
- *   deno run -A tests/sim/bench/command_fanout.ts <edge|bare> <base> <count> <port> <web-port> <pools,…>
+ *   deno run -A tests/sim/bench/command_fanout.ts <edge|bare> <base> <count> <port> <web-port> <pools,…> [polls]
  * - edge: the edge's own per-miner code (`runOnMiner`, fanned out as the command runner does);
  * - bare: the same exchanges with the least code a client can have (no deadlines, no
  *   abort, no checks beyond what the next step needs): the floor under any edge.
  * One round per pool count listed, setting that many pools; the simulator deals its vendor shapes in turn from its
- * first miner, which `base` must be.
+ * first miner, which `base` must be. First, `polls` poll cycles of every miner with the edge's
+ * poller on this thread (default 0), as a running edge has polled before a command comes: the
+ * code the two share (the cgminer client, its deadlines, the reply parser) is then compiled.
  *
  * The control bench runs it before the measured command, so that the simulator's
  * command handlers are compiled and its miners' command state made, as a real miner's
@@ -22,9 +24,10 @@ import { CgminerClient } from '../../../edge-deno/cgminer/client.ts'
 import type { Vendor } from '../../../edge-deno/cgminer/identify.ts'
 import { runOnMiner } from '../../../edge-deno/control/run_on_miner.ts'
 import { longestFirst } from '../../../edge-deno/control/runner.ts'
+import { pollCycle } from '../../../edge-deno/poller.ts'
 import { cpuMs } from '../../bench/cpu.ts'
 
-const [mode, base, countText, portText, webPortText, poolCounts = '1'] = Deno.args
+const [mode, base, countText, portText, webPortText, poolCounts = '1', polls = '0'] = Deno.args
 if (mode !== 'edge' && mode !== 'bare') throw new TypeError(`Cannot run: mode is edge or bare, not ${mode}`)
 const port = Number(portText)
 const webPort = Number(webPortText)
@@ -95,6 +98,8 @@ async function bareOverWeb(hostname: string, pools: Pools): Promise<boolean> {
   conf.pools = pools.map((p) => ({ url: p.url, user: p.user, pass: p.password }))
   return (await send('POST', write, authorization('POST', write, '00000002'), JSON.stringify(conf))).body.includes('success')
 }
+
+for (let cycle = 0; cycle < Number(polls); cycle++) await pollCycle(targets.map((t) => t.address), { concurrency: 256, timeoutMs: 5000 })
 
 const rounds: { ms: number; ok: number; cpuMs: number }[] = []
 for (const [round, count] of poolCounts.split(',').map(Number).entries()) {
