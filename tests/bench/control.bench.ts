@@ -202,6 +202,16 @@ const suites: BenchSuite[] = [{
       // a client can have, its code warmed by a first round that gives the miners three pools again.
       const edgeOnly = await fanOut('edge', [1], WARM_CYCLES / POLL_THREADS)
       const floor = await fanOut('bare', [3, 1])
+      // And the loopback TCP work alone: the same connections and exchanges against a server
+      // that answers at once, in place of the simulator; its last of three rounds.
+      sim.kill('SIGTERM')
+      const tcpServer = spawn(deno, ['run', '-A', 'tests/sim/bench/tcp_floor.ts', 'server', BASE, String(MINERS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+      children.push(tcpServer)
+      const tcpPorts = JSON.parse((await waitForLine(tcpServer, /READY (\{.*\})/, 'start the TCP floor server'))[1]!)
+      const tcpCpuBefore = cpuMs(tcpServer.pid!)
+      const tcpOut = await runDeno(['run', '-A', ...EDGE_V8_FLAGS, 'tests/sim/bench/tcp_floor.ts', 'client', BASE, String(MINERS), String(tcpPorts.oneShot), String(tcpPorts.keepAlive), '3'])
+      const tcp = (JSON.parse(/RESULT (\{.*\})/.exec(tcpOut)![1]!).rounds as { ms: number; cpuMs: number }[]).at(-1)!
+      const tcpServerCpu = Math.round((cpuMs(tcpServer.pid!) - tcpCpuBefore) / 3)
       const described = (run: typeof cold) => {
         const { ok, error, unsupported, pending } = run.counts
         const { edge, sim, api, postgres } = run.cpu
@@ -219,6 +229,8 @@ const suites: BenchSuite[] = [{
           `the cold run's exchanges with the edge's per-miner code alone (runOnMiner in a fresh process after as many poll exchanges on its thread as the edge's: no API, no delivery, no results), CPU ${edgeOnly.cpuMs} ms; baseline the same poll cycle; no goal of its own`),
         result('control.fanout.1k.floor', floor.ms / 1000, 's', cycleMs / 1000,
           `the cold run's exchanges with the least code a client can have (no deadlines, no checks, its code warm), CPU ${floor.cpuMs} ms: the floor under any edge on this machine and simulator; baseline the same poll cycle; no goal of its own`),
+        result('control.fanout.1k.tcp', tcp.ms / 1000, 's', cycleMs / 1000,
+          `the cold run's connections and exchanges (2 400 connections, 3 200 request-replies) against a server that answers at once in place of the simulator, no protocol, no miner state, no parsing on either side, CPU client ${tcp.cpuMs} ms, server ${tcpServerCpu} ms (a round): the loopback TCP work under any edge and simulator on this machine; baseline the same poll cycle; no goal of its own`),
       ]
     } finally {
       for (const child of children) child.kill('SIGTERM')
