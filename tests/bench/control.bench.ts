@@ -204,7 +204,7 @@ const suites: BenchSuite[] = [{
       const floor = await fanOut('bare', [3, 1])
       // And the loopback TCP work alone: the same connections and exchanges against a server
       // that answers at once, in place of the simulator; its last of three rounds.
-      sim.kill('SIGTERM')
+      await new Promise((stopped) => (sim.once('exit', stopped), sim.kill('SIGTERM')))
       const tcpServer = spawn(deno, ['run', '-A', 'tests/sim/bench/tcp_floor.ts', 'server', BASE, String(MINERS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
       children.push(tcpServer)
       const tcpPorts = JSON.parse((await waitForLine(tcpServer, /READY (\{.*\})/, 'start the TCP floor server'))[1]!)
@@ -230,7 +230,7 @@ const suites: BenchSuite[] = [{
         result('control.fanout.1k.floor', floor.ms / 1000, 's', cycleMs / 1000,
           `the cold run's exchanges with the least code a client can have (no deadlines, no checks, its code warm), CPU ${floor.cpuMs} ms: the floor under any edge on this machine and simulator; baseline the same poll cycle; no goal of its own`),
         result('control.fanout.1k.tcp', tcp.ms / 1000, 's', cycleMs / 1000,
-          `the cold run's connections and exchanges (2 400 connections, 3 200 request-replies) against a server that answers at once in place of the simulator, no protocol, no miner state, no parsing on either side, CPU client ${tcp.cpuMs} ms, server ${tcpServerCpu} ms (a round): the loopback TCP work under any edge and simulator on this machine; baseline the same poll cycle; no goal of its own`),
+          `the cold run's connections and exchanges (2 400 connections, 3 200 request-replies) against a server that answers at once in place of the simulator, no protocol, no miner state, no parsing on either side, CPU client ${tcp.cpuMs} ms, server ${tcpServerCpu} ms (a round, averaged over the three): the loopback TCP work under any edge and simulator on this machine; baseline the same poll cycle; no goal of its own`),
       ]
     } finally {
       for (const child of children) child.kill('SIGTERM')
