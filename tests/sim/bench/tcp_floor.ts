@@ -62,13 +62,14 @@ if (role === 'server') {
   const [oneShotPort, keepAlivePort, roundsText] = rest.map(Number)
   const rounds: { ms: number; cpuMs: number }[] = []
   for (let round = 0; round < roundsText; round++) {
+    // The five-connection miners first, as the command runner orders them (longestFirst).
     const queue = hosts.map((hostname, i) => ({ hostname, vendor: VENDORS[i % VENDORS.length]! }))
+      .filter((m) => m.vendor !== 'whatsminer-v2').sort((a, b) => Number(a.vendor.startsWith('antminer')) - Number(b.vendor.startsWith('antminer')))
     const started = performance.now()
     const cpuBefore = cpuMs(Deno.pid)
     await Promise.all(Array.from({ length: 256 }, async () => {
       const buffer = new Uint8Array(4096)
       for (let miner = queue.shift(); miner; miner = queue.shift()) {
-        if (miner.vendor === 'whatsminer-v2') continue
         if (miner.vendor.startsWith('antminer')) {
           using conn = await Deno.connect({ hostname: miner.hostname, port: keepAlivePort })
           for (let i = 0; i < 3; i++) await exchange(conn, buffer)
